@@ -1,6 +1,19 @@
 """The one SQLAlchemy ``MetaData`` every table of the node belongs to (so Alembic sees them all)."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -10,4 +23,116 @@ metadata = MetaData(
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     }
+)
+
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY, so big keys use INTEGER there.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+node_setting = Table(
+    "node_setting",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One row: the last date_added handed out. Writers lock it, which both keeps date_added strictly
+# increasing and makes a reader paging by date_added never miss a row committed late.
+node_clock = Table(
+    "node_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_us", BigInteger, nullable=False),
+)
+
+api_root = Table(
+    "api_root",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("max_content_length", BigInteger, nullable=False),
+)
+
+org = Table(
+    "org",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("identity_id", String(100), nullable=False, unique=True),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+token = Table(
+    "token",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("org.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("admin", Boolean, nullable=False, default=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+collection = Table(
+    "collection",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(64), nullable=False, unique=True),
+    Column("root_id", Integer, ForeignKey("api_root.id"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("alias", String(200)),
+    Column("default_tlp", SmallInteger, nullable=False),
+    UniqueConstraint("root_id", "alias"),
+)
+
+collection_right = Table(
+    "collection_right",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collection.id"), primary_key=True),
+    Column("org_id", Integer, ForeignKey("org.id"), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+)
+
+stix_object = Table(
+    "stix_object",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("collection_id", Integer, ForeignKey("collection.id"), nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("version_us", BigInteger, nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("date_added_us", BigInteger, nullable=False),
+    Column("producer_org_id", Integer, ForeignKey("org.id"), nullable=False),
+    Column("source", String(200)),
+    Column("tlp", SmallInteger, nullable=False),
+    # "|name|identity--…|" of the named recipients, matched with LIKE inside the policy condition.
+    Column("recipients", Text),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("collection_id", "date_added_us"),
+    UniqueConstraint("collection_id", "stix_id", "version_us", "spec_version"),
+)
+Index("ix_stix_object_stix_id", stix_object.c.stix_id)
+Index(
+    "ix_stix_object_type_added", stix_object.c.collection_id, stix_object.c.type, stix_object.c.date_added_us
+)
+
+status = Table(
+    "status",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("root_id", Integer, ForeignKey("api_root.id"), nullable=False),
+    # NULL for statuses imported from another server: every organization of the node may read them.
+    Column("org_id", Integer, ForeignKey("org.id")),
+    Column("request_us", BigInteger, nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    # JSON {"successes": [...], "failures": [...], "pendings": [...]}
+    Column("detail", Text, nullable=False),
 )

@@ -1,0 +1,301 @@
+"""The ``accord`` command line: run a node and administer it.
+
+Ids and tokens are printed alone on stdout so scripts can capture them; every error is one line on
+stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from accord.importers import ImportError_, import_medallion, import_objects, iter_export, read_medallion, read_objects
+from accord.node import Node, open_node
+from accord.policy import Reader
+from accord.stix.markings import TLP
+from accord.store import admin
+from accord.store.engine import StoreError, read_transaction, write_transaction
+from accord.store.queries import Filters, select_page
+
+app = typer.Typer(
+    help="Accord: a node for cross-border cooperation against cybercrime.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+org_app = typer.Typer(help="Organizations of this node.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens of organizations.", no_args_is_help=True)
+collection_app = typer.Typer(help="TAXII collections and who may read or write them.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
+app.add_typer(collection_app, name="collection")
+
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", envvar="ACCORD_DATA_DIR", help="Data directory [default: ./accord-data]")
+]
+Db = Annotated[
+    str | None,
+    typer.Option("--db", envvar="ACCORD_DB", help="Database URL [default: SQLite file in the data directory]"),
+]
+
+
+class CliError(Exception):
+    """Raised to stop a command with a one-line message."""
+
+
+def fail(message: str) -> None:
+    raise CliError(message)
+
+
+def one_line_errors(fn: F) -> F:
+    """Turn expected failures into one line on stderr and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CliError, admin.AdminError, StoreError, ImportError_, ValueError) as exc:
+            print(f"accord: error: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def opened(data_dir: Path | None, db: str | None) -> Iterator[Node]:
+    node, token = open_node(Settings.load(data_dir, db))
+    if token:
+        err.print("[bold]Node created.[/bold] Administrator token (shown once):")
+        print(token, flush=True)
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+# -- node ---------------------------------------------------------------------------------------
+
+
+@app.command()
+@one_line_errors
+def init(data_dir: DataDir = None, db: Db = None) -> None:
+    """Create the data directory, database, default API root and administrator (idempotent)."""
+    with opened(data_dir, db):
+        pass
+
+
+@app.command()
+@one_line_errors
+def serve(
+    data_dir: DataDir = None,
+    db: Db = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+) -> None:
+    """Run the node: the TAXII 2.1 API at http://HOST:PORT/taxii2/."""
+    import uvicorn
+
+    from accord.app import create_app
+
+    with opened(data_dir, db) as node:
+        err.print(f"Accord node serving TAXII 2.1 at http://{host}:{port}/taxii2/ (data: {node.settings.data_dir})")
+        uvicorn.run(create_app(node), host=host, port=port, log_level=log_level, access_log=False)
+
+
+# -- organizations and tokens -----------------------------------------------------------------------
+
+
+@org_app.command("add")
+@one_line_errors
+def org_add(name: str, data_dir: DataDir = None, db: Db = None) -> None:
+    """Add an organization; prints its STIX identity id."""
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        print(admin.add_org(conn, name).identity_id)
+
+
+@org_app.command("list")
+@one_line_errors
+def org_list(data_dir: DataDir = None, db: Db = None) -> None:
+    """List organizations: name and identity id."""
+    with opened(data_dir, db) as node, read_transaction(node.engine) as conn:
+        for o in admin.list_orgs(conn):
+            print(f"{o.name}\t{o.identity_id}")
+
+
+@token_app.command("create")
+@one_line_errors
+def token_create(
+    org: Annotated[str, typer.Option("--org", help="Organization the token acts for")],
+    admin_token: Annotated[bool, typer.Option("--admin", help="Administrator token")] = False,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Create a token for an organization; prints the token (it is stored hashed)."""
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        print(admin.create_token(conn, admin.require_org(conn, org), admin=admin_token))
+
+
+# -- collections ---------------------------------------------------------------------------------
+
+
+@collection_app.command("add")
+@one_line_errors
+def collection_add(
+    title: str,
+    root: Annotated[str, typer.Option(help="API root (path segment)")] = admin.DEFAULT_ROOT,
+    collection_id: Annotated[str | None, typer.Option("--id", help="Collection UUID")] = None,
+    alias: Annotated[str | None, typer.Option(help="Alias usable in URLs")] = None,
+    description: Annotated[str | None, typer.Option(help="Description")] = None,
+    read: Annotated[str | None, typer.Option(help="Organizations that may read (comma-separated)")] = None,
+    write: Annotated[str | None, typer.Option(help="Organizations that may write (comma-separated)")] = None,
+    tlp: Annotated[str, typer.Option(help="TLP of unmarked objects")] = "amber",
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Add a collection; prints its id. Creates the API root if it does not exist."""
+    level = TLP.parse(tlp)
+    if collection_id is not None:
+        try:
+            collection_id = str(uuid.UUID(collection_id))
+        except ValueError:
+            fail(f"--id {collection_id!r} is not a UUID")
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        api_root = admin.find_root(conn, root) or admin.add_root(conn, root, f"API root {root}")
+        coll = admin.add_collection(
+            conn, api_root, title, collection_uuid=collection_id, alias=alias, description=description,
+            default_tlp=level,
+        )
+        readers, writers = _split(read), _split(write)
+        for name in dict.fromkeys(readers + writers):
+            admin.grant(conn, coll, admin.require_org(conn, name), read=name in readers, write=name in writers)
+        print(coll.uuid)
+
+
+@collection_app.command("list")
+@one_line_errors
+def collection_list(data_dir: DataDir = None, db: Db = None) -> None:
+    """List collections: id, API root, alias, default TLP, title."""
+    with opened(data_dir, db) as node, read_transaction(node.engine) as conn:
+        roots = {r.id: r.name for r in admin.list_roots(conn)}
+        for c in admin.list_collections(conn):
+            print(f"{c.uuid}\t{roots[c.root_id]}\t{c.alias or '-'}\t{c.default_tlp.label}\t{c.title}")
+
+
+def _find_collection(conn: Any, collection_id: str) -> admin.Collection:
+    coll = admin.collection_by_uuid(conn, collection_id)
+    if coll is None:
+        fail(f"no collection {collection_id}")
+    assert coll is not None
+    return coll
+
+
+# -- import and export -----------------------------------------------------------------------------
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True,
+    )
+
+
+@app.command("import")
+@one_line_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="STIX bundle, TAXII envelope or JSON lines; or medallion data")],
+    collection: Annotated[str | None, typer.Option(help="Collection id to import into")] = None,
+    medallion: Annotated[bool, typer.Option("--medallion", help="FILE is medallion configuration or data")] = False,
+    producer: Annotated[str, typer.Option(help="Organization recorded as producer")] = admin.ADMIN_ORG,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Load objects straight into the store (same validation as TAXII POST)."""
+    with opened(data_dir, db) as node:
+        if medallion:
+            report = import_medallion(node.engine, read_medallion(file), producer)
+        else:
+            if collection is None:
+                fail("--collection is required (or --medallion)")
+            objects = read_objects(file)
+            with read_transaction(node.engine) as conn:
+                coll = _find_collection(conn, collection or "")
+                org = admin.require_org(conn, producer)
+            with _progress() as bar:
+                task = bar.add_task(f"importing {file.name}", total=len(objects))
+                report = import_objects(node.engine, coll, org, objects, progress=lambda n: bar.advance(task, n))
+    err.print(f"stored {report.stored}, already present {report.already}, invalid {len(report.failed)}")
+    for outcome in report.failed[:10]:
+        err.print(f"  {outcome.id or '(no id)'}: {outcome.message}", markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def export(
+    collection: Annotated[str, typer.Option(help="Collection id")],
+    out: Annotated[Path | None, typer.Option(help="Output file [default: stdout]")] = None,
+    as_org: Annotated[
+        str | None, typer.Option("--as", help="Export only what this organization may see (policy applied)")
+    ] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Write a STIX bundle of every version stored in a collection (the operator's backup)."""
+    with opened(data_dir, db) as node:
+        with read_transaction(node.engine) as conn:
+            coll = _find_collection(conn, collection)
+            reader = None
+            if as_org:
+                org = admin.require_org(conn, as_org)
+                reader = Reader(org.id, org.name, org.identity_id)
+        stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
+        try:
+            stream.write(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}"})[:-1] + b',"objects":[')
+            first = True
+            for body in _bodies(node, coll, reader):
+                stream.write(body.encode() if first else b"," + body.encode())
+                first = False
+            stream.write(b"]}\n")
+        finally:
+            if out:
+                stream.close()
+
+
+def _bodies(node: Node, coll: admin.Collection, reader: Reader | None) -> Iterator[str]:
+    if reader is None:
+        yield from iter_export(node.engine, coll)
+        return
+    with read_transaction(node.engine) as conn:
+        rows = select_page(
+            conn, coll.id, reader, Filters(versions=("all",), spec_versions=("2.0", "2.1")),
+            after_us=None, limit=None, columns=("body",),
+        ).rows
+    for row in rows:
+        yield row.body
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""TLP 2.0 markings: which level an object carries, as an orderable code.
+
+The policy compares levels numerically inside SQL, so every object is stamped with one code at
+write time (the most restrictive TLP marking it carries, or its collection's default).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class TLP(IntEnum):
+    """TLP 2.0 levels, ordered from least to most restrictive."""
+
+    CLEAR = 0
+    GREEN = 1
+    AMBER = 2
+    AMBER_STRICT = 3
+    RED = 4
+
+    @property
+    def label(self) -> str:
+        return "TLP:" + self.name.replace("_", "+")
+
+    @classmethod
+    def parse(cls, text: str) -> TLP:
+        """Read a level as a person writes it: ``amber``, ``TLP:AMBER+STRICT``, ``white`` (TLP 1.0)."""
+        key = text.strip().upper().removeprefix("TLP:").replace("+", "_").replace("-", "_")
+        if key == "WHITE":
+            return cls.CLEAR
+        try:
+            return cls[key]
+        except KeyError:
+            raise ValueError(f"unknown TLP level {text!r} (use clear, green, amber, amber+strict, red)") from None
+
+
+# The standard marking-definition ids (TLP 2.0 extension, and TLP 1.0 from STIX 2.1 section 7.2.1.4).
+TLP_MARKING_IDS: dict[str, TLP] = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": TLP.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": TLP.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
+    # TLP 1.0: WHITE is read as CLEAR.
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
+}
+
+TLP2_MARKING_ID: dict[TLP, str] = {
+    level: mid for mid, level in list(TLP_MARKING_IDS.items())[:5]
+}
+
+# Custom property naming the organizations (by name or identity id) that may see a TLP:RED object.
+RECIPIENTS_PROPERTY = "x_accord_recipients"
+
+
+def tlp_of(obj: dict[str, Any], default: TLP) -> TLP:
+    """The most restrictive TLP marking on ``obj`` (object-level refs), else ``default``."""
+    levels = [TLP_MARKING_IDS[ref] for ref in obj.get("object_marking_refs") or () if ref in TLP_MARKING_IDS]
+    return max(levels) if levels else default
+
+
+def recipients_of(obj: dict[str, Any]) -> list[str]:
+    """The named recipients of an object (strings only; validation rejects other shapes)."""
+    value = obj.get(RECIPIENTS_PROPERTY) or []
+    return [v for v in value if isinstance(v, str)]

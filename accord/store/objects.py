@@ -1,0 +1,253 @@
+"""The write path for STIX objects: validate, stamp, store — per-object outcomes, one transaction.
+
+Every object version is stored once as its JSON text, with the columns the TAXII filters and the
+policy need. ``date_added`` comes from the node clock, which writers lock, so it is strictly
+increasing and paging by it never repeats or skips an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from accord.stix.markings import recipients_of, tlp_of
+from accord.stix.timestamps import format_us, now_us
+from accord.stix.validate import InvalidObject, validate
+from accord.store.admin import Collection, Org
+from accord.store.schema import node_clock, stix_object
+
+_CHUNK = 500  # ids per IN (...) lookup: well inside every database's parameter limit
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one posted object: the status resource lists these."""
+
+    id: str | None
+    version: str | None
+    ok: bool
+    message: str | None = None
+    stored: bool = False
+    date_added_us: int | None = None
+
+
+@dataclass
+class _Candidate:
+    obj: dict[str, Any]
+    body: str
+    stix_id: str
+    version: str
+    version_us: int
+    spec_version: str
+    date_added_us: int | None = None
+
+
+def _version_of(obj: dict[str, Any], facts: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The version of an object: `modified`, else `created`, else (SCOs) its date_added."""
+    for prop, us in (("modified", facts["modified_us"]), ("created", facts["created_us"])):
+        if us is not None:
+            return obj[prop], us
+    return None, None
+
+
+def allocate(conn: Connection, count: int) -> int:
+    """Reserve ``count`` consecutive date_added values; returns the first.
+
+    The row lock is held until the transaction ends, so writers are serialized: no reader can see
+    a later date_added before an earlier one is committed.
+    """
+    last = conn.execute(
+        sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_for_update()
+    ).scalar_one()
+    first = max(now_us(), last + 1)
+    conn.execute(node_clock.update().where(node_clock.c.id == 1).values(last_us=first + count - 1))
+    return first
+
+
+def advance_clock(conn: Connection, at_least_us: int) -> None:
+    """Keep the clock ahead of date_added values imported from elsewhere."""
+    conn.execute(
+        node_clock.update()
+        .where(node_clock.c.id == 1, node_clock.c.last_us < at_least_us)
+        .values(last_us=at_least_us)
+    )
+
+
+def _existing(conn: Connection, coll: Collection, ids: Sequence[str]) -> dict[tuple[str, int, str], str]:
+    found: dict[tuple[str, int, str], str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            sa.select(
+                stix_object.c.stix_id, stix_object.c.version_us, stix_object.c.spec_version, stix_object.c.body
+            ).where(stix_object.c.collection_id == coll.id, stix_object.c.stix_id.in_(ids[start : start + _CHUNK]))
+        )
+        for row in rows:
+            found[(row.stix_id, row.version_us, row.spec_version)] = row.body
+    return found
+
+
+def _owners(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
+    owners: dict[str, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            sa.select(stix_object.c.stix_id, stix_object.c.producer_org_id)
+            .where(stix_object.c.stix_id.in_(ids[start : start + _CHUNK]))
+            .distinct()
+        )
+        for row in rows:
+            owners.setdefault(row.stix_id, row.producer_org_id)
+    return owners
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or orjson.loads(a) == orjson.loads(b)
+
+
+def add_objects(
+    conn: Connection,
+    coll: Collection,
+    producer: Org,
+    objects: Iterable[Any],
+    *,
+    source: str | None = None,
+    date_added: Sequence[int | None] | None = None,
+) -> list[Outcome]:
+    """Store every valid object of ``objects``; one Outcome per object, in order.
+
+    ``date_added`` (import only) keeps the times another server gave the objects; values that
+    would collide inside the collection are moved forward by a microsecond.
+    """
+    outcomes: list[Outcome | None] = []
+    candidates: list[tuple[int, _Candidate]] = []
+    for index, obj in enumerate(objects):
+        try:
+            facts = validate(obj)
+        except InvalidObject as exc:
+            oid = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+            ver = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
+            outcomes.append(Outcome(oid, ver if isinstance(ver, str) else None, False, str(exc)))
+            continue
+        version, version_us = _version_of(obj, facts)
+        cand = _Candidate(
+            obj=obj,
+            body=orjson.dumps(obj).decode(),
+            stix_id=obj["id"],
+            version=version or "",
+            version_us=version_us if version_us is not None else -1,
+            spec_version=facts["spec_version"],
+        )
+        if date_added is not None:
+            cand.date_added_us = date_added[index]
+        outcomes.append(None)
+        candidates.append((index, cand))
+    if not candidates:
+        return [o for o in outcomes if o is not None]
+
+    ids = sorted({c.stix_id for _, c in candidates})
+    owners = _owners(conn, ids)
+    existing = _existing(conn, coll, ids)
+    to_store: list[tuple[int, _Candidate]] = []
+    seen: dict[tuple[str, int, str], str] = {}
+    for index, cand in candidates:
+        owner = owners.get(cand.stix_id)
+        if owner is not None and owner != producer.id:
+            outcomes[index] = Outcome(
+                cand.stix_id, cand.version, False, "this object id belongs to another organization"
+            )
+            continue
+        key = (cand.stix_id, cand.version_us, cand.spec_version)
+        if cand.version_us == -1:  # SCO without timestamps: one version per content
+            match = next((b for k, b in existing.items() if k[0] == cand.stix_id and _same(b, cand.body)), None)
+            if match is not None:
+                outcomes[index] = Outcome(cand.stix_id, None, True, "already stored")
+                continue
+        else:
+            previous = existing.get(key) or seen.get(key)
+            if previous is not None:
+                if _same(previous, cand.body):
+                    outcomes[index] = Outcome(cand.stix_id, cand.version, True, "already stored")
+                else:
+                    outcomes[index] = Outcome(
+                        cand.stix_id,
+                        cand.version,
+                        False,
+                        "a different object with this id and version is already stored "
+                        "(a change needs a new 'modified')",
+                    )
+                continue
+        seen[key] = cand.body
+        to_store.append((index, cand))
+
+    if to_store:
+        _insert(conn, coll, producer, to_store, source)
+        for index, cand in to_store:
+            outcomes[index] = Outcome(
+                cand.stix_id,
+                cand.version or format_us(cand.date_added_us or 0),
+                True,
+                None,
+                stored=True,
+                date_added_us=cand.date_added_us,
+            )
+    return [o for o in outcomes if o is not None]
+
+
+def _insert(
+    conn: Connection, coll: Collection, producer: Org, to_store: list[tuple[int, _Candidate]], source: str | None
+) -> None:
+    preset = [c for _, c in to_store if c.date_added_us is not None]
+    fresh = [c for _, c in to_store if c.date_added_us is None]
+    if preset:
+        _place_preset(conn, coll, preset)
+    if fresh:
+        first = allocate(conn, len(fresh))
+        for offset, cand in enumerate(fresh):
+            cand.date_added_us = first + offset
+    rows = []
+    for _, cand in to_store:
+        assert cand.date_added_us is not None
+        if cand.version_us == -1:  # an SCO's version is the time it was added
+            cand.version_us = cand.date_added_us
+            cand.version = format_us(cand.date_added_us)
+        recipients = recipients_of(cand.obj)
+        rows.append(
+            {
+                "collection_id": coll.id,
+                "stix_id": cand.stix_id,
+                "type": cand.obj["type"],
+                "version": cand.version,
+                "version_us": cand.version_us,
+                "spec_version": cand.spec_version,
+                "date_added_us": cand.date_added_us,
+                "producer_org_id": producer.id,
+                "source": source,
+                "tlp": int(tlp_of(cand.obj, coll.default_tlp)),
+                "recipients": "|" + "|".join(recipients) + "|" if recipients else None,
+                "body": cand.body,
+            }
+        )
+    conn.execute(stix_object.insert(), rows)
+
+
+def _place_preset(conn: Connection, coll: Collection, preset: list[_Candidate]) -> None:
+    """Keep imported date_added values, nudged forward where two would collide."""
+    lowest = min(c.date_added_us or 0 for c in preset)
+    taken = set(
+        conn.execute(
+            sa.select(stix_object.c.date_added_us).where(
+                stix_object.c.collection_id == coll.id, stix_object.c.date_added_us >= lowest
+            )
+        ).scalars()
+    )
+    for cand in sorted(preset, key=lambda c: c.date_added_us or 0):
+        value = cand.date_added_us or 0
+        while value in taken:
+            value += 1
+        taken.add(value)
+        cand.date_added_us = value
+    advance_clock(conn, max(taken))
