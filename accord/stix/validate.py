@@ -106,9 +106,8 @@ def _pattern_error(pattern: str, spec_version: str) -> str | None:
 
 def spec_version_of(obj: dict[str, Any]) -> str:
     """The object's STIX version: explicit, else 2.1 for SCOs, else 2.0 (2.0 had no spec_version)."""
-    explicit = obj.get("spec_version")
-    if explicit is not None:
-        return explicit
+    if "spec_version" in obj:
+        return obj["spec_version"]
     return "2.1" if obj.get("type") in SCO_TYPES else "2.0"
 
 
