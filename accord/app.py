@@ -48,7 +48,12 @@ def create_app(node: Node) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        exception_handlers={TaxiiError: taxii_error, 404: http_error, 405: http_error, Exception: server_error},
+        exception_handlers={
+            TaxiiError: taxii_error,
+            404: http_error,
+            405: http_error,
+            Exception: server_error,
+        },
     )
 
     app.state.node = node

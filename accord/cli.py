@@ -18,9 +18,17 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import OperationalError
 
 from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
-from accord.importers import ImportError_, import_medallion, import_objects, iter_export, read_medallion, read_objects
+from accord.importers import (
+    ImportError_,
+    import_medallion,
+    import_objects,
+    iter_export,
+    read_medallion,
+    read_objects,
+)
 from accord.node import Node, open_node
 from accord.policy import Reader
 from accord.stix.markings import TLP
@@ -44,11 +52,14 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", envvar="ACCORD_DATA_DIR", help="Data directory [default: ./accord-data]")
+    Path | None,
+    typer.Option("--data-dir", envvar="ACCORD_DATA_DIR", help="Data directory [default: ./accord-data]"),
 ]
 Db = Annotated[
     str | None,
-    typer.Option("--db", envvar="ACCORD_DB", help="Database URL [default: SQLite file in the data directory]"),
+    typer.Option(
+        "--db", envvar="ACCORD_DB", help="Database URL [default: SQLite file in the data directory]"
+    ),
 ]
 
 
@@ -67,16 +78,18 @@ def one_line_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (CliError, admin.AdminError, StoreError, ImportError_, ValueError) as exc:
-            print(f"accord: error: {exc}", file=sys.stderr)
+        except (CliError, admin.AdminError, StoreError, ImportError_, ValueError, OperationalError) as exc:
+            text = str(exc.orig) if isinstance(exc, OperationalError) else str(exc)
+            print(f"accord: error: {' '.join(text.split())}", file=sys.stderr)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
-def opened(data_dir: Path | None, db: str | None) -> Iterator[Node]:
-    node, token = open_node(Settings.load(data_dir, db))
+def opened(data_dir: Path | None, db: str | None, *, create: bool = False) -> Iterator[Node]:
+    """The node of ``--data-dir``/``--db``; only ``init`` and ``serve`` create one."""
+    node, token = open_node(Settings.load(data_dir, db), create=create)
     if token:
         err.print("[bold]Node created.[/bold] Administrator token (shown once):")
         print(token, flush=True)
@@ -97,7 +110,7 @@ def _split(value: str | None) -> list[str]:
 @one_line_errors
 def init(data_dir: DataDir = None, db: Db = None) -> None:
     """Create the data directory, database, default API root and administrator (idempotent)."""
-    with opened(data_dir, db):
+    with opened(data_dir, db, create=True):
         pass
 
 
@@ -115,8 +128,12 @@ def serve(
 
     from accord.app import create_app
 
-    with opened(data_dir, db) as node:
-        err.print(f"Accord node serving TAXII 2.1 at http://{host}:{port}/taxii2/ (data: {node.settings.data_dir})")
+    with opened(data_dir, db, create=True) as node:
+        print(
+            f"Accord node serving TAXII 2.1 at http://{host}:{port}/taxii2/ (data: {node.settings.data_dir})",
+            file=sys.stderr,
+            flush=True,
+        )
         uvicorn.run(create_app(node), host=host, port=port, log_level=log_level, access_log=False)
 
 
@@ -180,12 +197,19 @@ def collection_add(
     with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
         api_root = admin.find_root(conn, root) or admin.add_root(conn, root, f"API root {root}")
         coll = admin.add_collection(
-            conn, api_root, title, collection_uuid=collection_id, alias=alias, description=description,
+            conn,
+            api_root,
+            title,
+            collection_uuid=collection_id,
+            alias=alias,
+            description=description,
             default_tlp=level,
         )
         readers, writers = _split(read), _split(write)
         for name in dict.fromkeys(readers + writers):
-            admin.grant(conn, coll, admin.require_org(conn, name), read=name in readers, write=name in writers)
+            admin.grant(
+                conn, coll, admin.require_org(conn, name), read=name in readers, write=name in writers
+            )
         print(coll.uuid)
 
 
@@ -212,17 +236,25 @@ def _find_collection(conn: Any, collection_id: str) -> admin.Collection:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
     )
 
 
 @app.command("import")
 @one_line_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="STIX bundle, TAXII envelope or JSON lines; or medallion data")],
+    file: Annotated[
+        Path, typer.Argument(help="STIX bundle, TAXII envelope or JSON lines; or medallion data")
+    ],
     collection: Annotated[str | None, typer.Option(help="Collection id to import into")] = None,
-    medallion: Annotated[bool, typer.Option("--medallion", help="FILE is medallion configuration or data")] = False,
+    medallion: Annotated[
+        bool, typer.Option("--medallion", help="FILE is medallion configuration or data")
+    ] = False,
     producer: Annotated[str, typer.Option(help="Organization recorded as producer")] = admin.ADMIN_ORG,
     data_dir: DataDir = None,
     db: Db = None,
@@ -240,10 +272,15 @@ def import_(
                 org = admin.require_org(conn, producer)
             with _progress() as bar:
                 task = bar.add_task(f"importing {file.name}", total=len(objects))
-                report = import_objects(node.engine, coll, org, objects, progress=lambda n: bar.advance(task, n))
-    err.print(f"stored {report.stored}, already present {report.already}, invalid {len(report.failed)}")
+                report = import_objects(
+                    node.engine, coll, org, objects, progress=lambda n: bar.advance(task, n)
+                )
+    print(
+        f"stored {report.stored}, already present {report.already}, refused {len(report.failed)}",
+        file=sys.stderr,
+    )
     for outcome in report.failed[:10]:
-        err.print(f"  {outcome.id or '(no id)'}: {outcome.message}", markup=False)
+        print(f"  {outcome.id or '(no id)'}: {outcome.message}", file=sys.stderr)
     if report.failed:
         raise typer.Exit(1)
 
@@ -269,7 +306,9 @@ def export(
                 reader = Reader(org.id, org.name, org.identity_id)
         stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
         try:
-            stream.write(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}"})[:-1] + b',"objects":[')
+            stream.write(
+                orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}"})[:-1] + b',"objects":['
+            )
             first = True
             for body in _bodies(node, coll, reader):
                 stream.write(body.encode() if first else b"," + body.encode())
@@ -286,8 +325,13 @@ def _bodies(node: Node, coll: admin.Collection, reader: Reader | None) -> Iterat
         return
     with read_transaction(node.engine) as conn:
         rows = select_page(
-            conn, coll.id, reader, Filters(versions=("all",), spec_versions=("2.0", "2.1")),
-            after_us=None, limit=None, columns=("body",),
+            conn,
+            coll.id,
+            reader,
+            Filters(versions=("all",), spec_versions=("2.0", "2.1")),
+            after_us=None,
+            limit=None,
+            columns=("body",),
         ).rows
     for row in rows:
         yield row.body

@@ -129,7 +129,9 @@ def _medallion_version(obj: dict[str, Any]) -> str | None:
     return obj.get("modified") or obj.get("created")
 
 
-def import_medallion(engine: Engine, source: MedallionData, producer_name: str = admin.ADMIN_ORG) -> ImportReport:
+def import_medallion(
+    engine: Engine, source: MedallionData, producer_name: str = admin.ADMIN_ORG
+) -> ImportReport:
     """Load roots, collections with rights, objects with their date_added, statuses and users."""
     report = ImportReport()
     with write_transaction(engine) as conn:

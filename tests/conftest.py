@@ -55,7 +55,8 @@ def pg_url(pg_server: str) -> Iterator[str]:
     yield pg_server.rsplit("/", 1)[0] + "/" + name
     with admin.connect() as conn:
         conn.exec_driver_sql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
         )
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
     admin.dispose()
@@ -113,8 +114,18 @@ def run_cli(*args: str, check: bool = True) -> str:
 def start_server(data_dir: Path, db_url: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "accord.cli", "serve", "--data-dir", str(data_dir), "--db", db_url,
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "accord.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

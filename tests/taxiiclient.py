@@ -26,8 +26,15 @@ class Api:
             org = admin.find_org(conn, name) or admin.add_org(conn, name)
             return name, admin.create_token(conn, org)
 
-    def collection(self, title: str, *, read: list[str] = (), write: list[str] = (), tlp: str = "amber",
-                   alias: str | None = None) -> str:
+    def collection(
+        self,
+        title: str,
+        *,
+        read: list[str] = (),
+        write: list[str] = (),
+        tlp: str = "amber",
+        alias: str | None = None,
+    ) -> str:
         from accord.stix.markings import TLP
 
         with write_transaction(self.node.engine) as conn:
@@ -39,8 +46,15 @@ class Api:
                 admin.grant(conn, coll, org, read=name in read, write=name in write)
             return coll.uuid
 
-    def request(self, method: str, path: str, who: tuple[str, str] | None, *, headers: dict | None = None,
-                **kwargs: Any) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        who: tuple[str, str] | None,
+        *,
+        headers: dict | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         h = {"Accept": TAXII}
         if method == "POST" and "content" in kwargs or "json" in kwargs:
             h["Content-Type"] = TAXII
@@ -56,12 +70,15 @@ class Api:
         return self.request("GET", path, who, **kwargs)
 
     def post_objects(self, coll: str, who: tuple[str, str], *objects: dict) -> dict:
-        r = self.request("POST", f"/default/collections/{coll}/objects/", who, json={"objects": list(objects)})
+        r = self.request(
+            "POST", f"/default/collections/{coll}/objects/", who, json={"objects": list(objects)}
+        )
         assert r.status_code == 202, r.text
         return r.json()
 
-    def all_objects(self, coll: str, who: tuple[str, str], endpoint: str = "objects", limit: int = 1,
-                    **params: str) -> list[dict]:
+    def all_objects(
+        self, coll: str, who: tuple[str, str], endpoint: str = "objects", limit: int = 1, **params: str
+    ) -> list[dict]:
         """Every item through paging with `next`, one small page at a time."""
         items: list[dict] = []
         query: dict[str, Any] = {"limit": limit, **params}

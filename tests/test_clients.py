@@ -14,7 +14,9 @@ from taxii2client.v21 import Collection, Server, as_pages
 def shared(served_node):
     served_node.cli("org", "add", "cert-a")
     token = served_node.cli("token", "create", "--org", "cert-a")
-    coll = served_node.cli("collection", "add", "Shared", "--read", "cert-a", "--write", "cert-a", "--tlp", "green")
+    coll = served_node.cli(
+        "collection", "add", "Shared", "--read", "cert-a", "--write", "cert-a", "--tlp", "green"
+    )
     url = f"{served_node.url}/default/collections/{coll}/"
     return served_node, token, Collection(url, user="cert-a", password=token)
 
@@ -22,8 +24,10 @@ def shared(served_node):
 def _indicators(n: int) -> list[stix2.Indicator]:
     return [
         stix2.Indicator(
-            pattern=f"[ipv4-addr:value = '198.51.100.{i % 250}']", pattern_type="stix",
-            valid_from="2026-01-01T00:00:00Z", name=f"ind-{i}",
+            pattern=f"[ipv4-addr:value = '198.51.100.{i % 250}']",
+            pattern_type="stix",
+            valid_from="2026-01-01T00:00:00Z",
+            name=f"ind-{i}",
         )
         for i in range(n)
     ]

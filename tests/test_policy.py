@@ -28,8 +28,9 @@ def world(opened_node):
     coll = api.collection(
         "Matrix", read=["producer", "reader", "recipient", "admin"], write=["producer", "writer"], tlp="amber"
     )
-    red_default = api.collection("Red by default", read=["producer", "reader", "recipient"], write=["producer"],
-                                 tlp="red")
+    red_default = api.collection(
+        "Red by default", read=["producer", "reader", "recipient"], write=["producer"], tlp="red"
+    )
     objects = [
         indicator("clear", tlp=TLP.CLEAR),
         indicator("green", tlp=TLP.GREEN),
@@ -41,9 +42,13 @@ def world(opened_node):
         indicator("unmarked"),
         # TLP 1.0 WHITE is read as CLEAR; several markings: the most restrictive wins.
         indicator("white", object_marking_refs=["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"]),
-        indicator("green-and-red", object_marking_refs=[
-            "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-            "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]),
+        indicator(
+            "green-and-red",
+            object_marking_refs=[
+                "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+            ],
+        ),
         # Version 1 shared, version 2 restricted: others keep seeing version 1 as the latest.
         indicator("downgraded", modified=V1, tlp=TLP.GREEN),
         indicator("downgraded", modified=V2, tlp=TLP.RED),
@@ -80,7 +85,9 @@ def expected_visible(obj: dict, producer: str, reader: str, reader_identity: str
         return True
     if _tlp(obj, default) < TLP.RED:
         return True
-    return reader in obj.get("x_accord_recipients", []) or reader_identity in obj.get("x_accord_recipients", [])
+    return reader in obj.get("x_accord_recipients", []) or reader_identity in obj.get(
+        "x_accord_recipients", []
+    )
 
 
 def _stored_dates(api: Api) -> dict[tuple[str, str], str]:
@@ -92,7 +99,9 @@ def _stored_dates(api: Api) -> dict[tuple[str, str], str]:
     from accord.store.schema import stix_object
 
     with read_transaction(api.node.engine) as conn:
-        rows = conn.execute(sa.select(stix_object.c.stix_id, stix_object.c.version, stix_object.c.date_added_us))
+        rows = conn.execute(
+            sa.select(stix_object.c.stix_id, stix_object.c.version, stix_object.c.date_added_us)
+        )
         return {(r.stix_id, r.version): format_us(r.date_added_us) for r in rows}
 
 
@@ -138,7 +147,9 @@ def test_every_read_path_shows_exactly_the_visible_versions(world, who: str) -> 
     # By id and versions: hidden objects are unknown ids, hidden versions are absent.
     for obj in {o["id"]: o for o in objects}.values():
         mine = [o for o in visible_versions if o["id"] == obj["id"]]
-        r = api.get(f"/default/collections/{coll}/objects/{obj['id']}/", cred, params={"match[version]": "all"})
+        r = api.get(
+            f"/default/collections/{coll}/objects/{obj['id']}/", cred, params={"match[version]": "all"}
+        )
         v = api.get(f"/default/collections/{coll}/objects/{obj['id']}/versions/", cred)
         if mine:
             assert sorted(o["modified"] for o in r.json()["objects"]) == sorted(o["modified"] for o in mine)
@@ -157,7 +168,10 @@ def test_admin_of_the_node_does_not_see_red(world) -> None:
 def test_unmarked_objects_take_the_collection_default(world) -> None:
     api, orgs, _, _, red_default, *_ = world
     assert [o["name"] for o in api.all_objects(red_default, orgs["reader"])] == ["green-in-red"]
-    assert [o["name"] for o in api.all_objects(red_default, orgs["producer"])] == ["red-unmarked", "green-in-red"]
+    assert [o["name"] for o in api.all_objects(red_default, orgs["producer"])] == [
+        "red-unmarked",
+        "green-in-red",
+    ]
 
 
 def test_write_only_and_outsiders(world) -> None:
@@ -179,5 +193,7 @@ def test_statuses_are_private_to_the_poster(world) -> None:
 
 def test_recipients_must_be_a_list_of_names(world) -> None:
     api, orgs, _, coll, *_ = world
-    status = api.post_objects(coll, orgs["producer"], indicator("bad-recipients", x_accord_recipients="reader"))
+    status = api.post_objects(
+        coll, orgs["producer"], indicator("bad-recipients", x_accord_recipients="reader")
+    )
     assert status["failure_count"] == 1

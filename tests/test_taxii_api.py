@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-
-from accord.stix.timestamps import parse_us
 from stixgen import indicator, stix_id
 from taxiiclient import TAXII, Api
+
+from accord.stix.timestamps import parse_us
 
 
 @pytest.fixture
@@ -58,7 +58,10 @@ def test_collections_lists_only_those_with_rights(setup) -> None:
     assert set(listed) == {coll, write_only}
     assert listed[coll]["can_read"] and listed[coll]["can_write"]
     assert listed[write_only] == {
-        "id": write_only, "title": "Drop box", "can_read": False, "can_write": True,
+        "id": write_only,
+        "title": "Drop box",
+        "can_read": False,
+        "can_write": True,
         "media_types": ["application/stix+json;version=2.1"],
     }
     # A collection the organization cannot use does not exist for it: 404, not 403.
@@ -101,12 +104,22 @@ def test_accept_negotiation(setup, accept: str, status: int) -> None:
 
 def test_post_needs_taxii_content_type(setup) -> None:
     api, alice, coll = setup
-    r = api.request("POST", objects_url(coll), alice, headers={"Content-Type": "application/json"},
-                    content=b'{"objects": []}')
+    r = api.request(
+        "POST",
+        objects_url(coll),
+        alice,
+        headers={"Content-Type": "application/json"},
+        content=b'{"objects": []}',
+    )
     assert r.status_code == 415
     assert r.json()["title"] == "Unsupported Media Type"
-    r = api.request("POST", objects_url(coll), alice, headers={"Content-Type": "application/taxii+json"},
-                    content=b'{"objects": [%s]}' % __import__("orjson").dumps(indicator("bare-ct")))
+    r = api.request(
+        "POST",
+        objects_url(coll),
+        alice,
+        headers={"Content-Type": "application/taxii+json"},
+        content=b'{"objects": [%s]}' % __import__("orjson").dumps(indicator("bare-ct")),
+    )
     assert r.status_code == 202
 
 
@@ -151,8 +164,11 @@ def test_post_stores_valid_objects_and_reports_each(setup) -> None:
 
 def test_bundle_accepted_like_an_envelope(setup) -> None:
     api, alice, coll = setup
-    bundle = {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
-              "objects": [indicator("in-bundle")]}
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+        "objects": [indicator("in-bundle")],
+    }
     r = api.request("POST", objects_url(coll), alice, json=bundle)
     assert r.status_code == 202 and r.json()["success_count"] == 1
 
@@ -237,10 +253,19 @@ def versioned(setup):
     api.post_objects(coll, alice, multi[0])
     api.post_objects(coll, alice, indicator("single-a"))
     api.post_objects(coll, alice, multi[1])
-    api.post_objects(coll, alice, {
-        "type": "malware", "spec_version": "2.1", "id": stix_id("malware", "m"), "created": v1, "modified": v1,
-        "name": "m", "is_family": False,
-    })
+    api.post_objects(
+        coll,
+        alice,
+        {
+            "type": "malware",
+            "spec_version": "2.1",
+            "id": stix_id("malware", "m"),
+            "created": v1,
+            "modified": v1,
+            "name": "m",
+            "is_family": False,
+        },
+    )
     api.post_objects(coll, alice, multi[2])
     return api, alice, coll, multi[0]["id"]
 
@@ -251,7 +276,10 @@ def test_default_returns_latest_versions_in_date_added_order(versioned) -> None:
     objs = r.json()["objects"]
     assert [o["id"].split("--")[0] for o in objs] == ["indicator", "indicator", "malware"]
     assert next(o for o in objs if o["id"] == multi)["modified"] == "2026-03-01T00:00:00.000Z"
-    added = [parse_us(m["date_added"]) for m in api.get(f"/default/collections/{coll}/manifest/", alice).json()["objects"]]
+    added = [
+        parse_us(m["date_added"])
+        for m in api.get(f"/default/collections/{coll}/manifest/", alice).json()["objects"]
+    ]
     assert added == sorted(added) and len(set(added)) == len(added)
     assert r.headers["X-TAXII-Date-Added-First"] < r.headers["X-TAXII-Date-Added-Last"]
 
@@ -264,7 +292,10 @@ def test_default_returns_latest_versions_in_date_added_order(versioned) -> None:
         ("all", ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]),
         ("2026-02-01T00:00:00Z", ["2026-02-01T00:00:00.000Z"]),
         ("first,last", ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"]),
-        ("2026-02-01T00:00:00.000Z,2026-01-01T00:00:00Z", ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]),
+        (
+            "2026-02-01T00:00:00.000Z,2026-01-01T00:00:00Z",
+            ["2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"],
+        ),
     ],
 )
 def test_match_version(versioned, version: str, expected: list[str]) -> None:
@@ -308,8 +339,9 @@ def test_spec_version_filter_and_default_latest(setup) -> None:
     assert sorted(o["id"] for o in twenty) == sorted([old["id"], only20["id"]])
     both = get(**{"match[spec_version]": "2.0,2.1", "match[version]": "all", "match[id]": old["id"]})
     assert sorted(spec(o) for o in both) == ["2.0", "2.1"]
-    manifest = api.get(f"/default/collections/{coll}/manifest/", alice,
-                       params={"match[spec_version]": "2.0"}).json()["objects"]
+    manifest = api.get(
+        f"/default/collections/{coll}/manifest/", alice, params={"match[spec_version]": "2.0"}
+    ).json()["objects"]
     assert {m["media_type"] for m in manifest} == {"application/stix+json;version=2.0"}
 
 
@@ -337,8 +369,9 @@ def test_added_after_limit_next_paging(setup) -> None:
     # Objects added while paging appear at the end; nothing repeats or is skipped.
     api.post_objects(coll, alice, indicator("late"))
     rest = api.get(objects_url(coll), alice, params={"limit": 2, "added_after": third, "next": body["next"]})
-    rest2 = api.get(objects_url(coll), alice, params={"limit": 2, "added_after": third,
-                                                       "next": rest.json()["next"]}).json()
+    rest2 = api.get(
+        objects_url(coll), alice, params={"limit": 2, "added_after": third, "next": rest.json()["next"]}
+    ).json()
     ids = [o["id"] for o in body["objects"] + rest.json()["objects"] + rest2["objects"]]
     assert ids == [o["id"] for o in objs[3:]] + [stix_id("indicator", "late")]
     assert rest2["more"] is False and "next" not in rest2
@@ -360,7 +393,9 @@ def test_next_token_is_stateless_and_checked(setup) -> None:
         assert r.status_code == 400 and r.headers["content-type"] == TAXII
     stale = api.get(objects_url(coll), alice, params={"limit": 1, "next": token, "match[type]": "malware"})
     assert stale.status_code == 400
-    other_endpoint = api.get(f"/default/collections/{coll}/manifest/", alice, params={"limit": 1, "next": token})
+    other_endpoint = api.get(
+        f"/default/collections/{coll}/manifest/", alice, params={"limit": 1, "next": token}
+    )
     assert other_endpoint.status_code == 400
 
 
@@ -418,8 +453,10 @@ def test_unknown_ids_are_404(setup) -> None:
 def test_versions_endpoint(versioned) -> None:
     api, alice, coll, multi = versioned
     r = api.get(objects_url(coll) + multi + "/versions/", alice)
-    assert r.json() == {"more": False, "versions": [
-        "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]}
+    assert r.json() == {
+        "more": False,
+        "versions": ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"],
+    }
     page = api.get(objects_url(coll) + multi + "/versions/", alice, params={"limit": 2}).json()
     assert page["more"] is True and len(page["versions"]) == 2
     rest = api.get(objects_url(coll) + multi + "/versions/", alice, params={"limit": 2, "next": page["next"]})
@@ -428,10 +465,14 @@ def test_versions_endpoint(versioned) -> None:
 
 def test_manifest_entries(versioned) -> None:
     api, alice, coll, multi = versioned
-    entries = api.get(f"/default/collections/{coll}/manifest/", alice,
-                      params={"match[id]": multi, "match[version]": "all"}).json()["objects"]
+    entries = api.get(
+        f"/default/collections/{coll}/manifest/", alice, params={"match[id]": multi, "match[version]": "all"}
+    ).json()["objects"]
     assert [e["version"] for e in entries] == [
-        "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]
+        "2026-01-01T00:00:00.000Z",
+        "2026-03-01T00:00:00.000Z",
+        "2026-02-01T00:00:00.000Z",
+    ]
     assert all(e["media_type"] == "application/stix+json;version=2.1" and e["id"] == multi for e in entries)
 
 
@@ -441,7 +482,9 @@ def test_delete_object_versions(versioned) -> None:
     r = api.request("DELETE", url, alice, params={"match[version]": "first"})
     assert r.status_code == 200
     assert api.get(url + "versions/", alice).json()["versions"] == [
-        "2026-03-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]
+        "2026-03-01T00:00:00.000Z",
+        "2026-02-01T00:00:00.000Z",
+    ]
     assert api.request("DELETE", url, alice).status_code == 200
     assert api.get(url, alice).status_code == 404
 

@@ -32,7 +32,9 @@ class TLP(IntEnum):
         try:
             return cls[key]
         except KeyError:
-            raise ValueError(f"unknown TLP level {text!r} (use clear, green, amber, amber+strict, red)") from None
+            raise ValueError(
+                f"unknown TLP level {text!r} (use clear, green, amber, amber+strict, red)"
+            ) from None
 
 
 # The standard marking-definition ids (TLP 2.0 extension, and TLP 1.0 from STIX 2.1 section 7.2.1.4).
@@ -49,9 +51,7 @@ TLP_MARKING_IDS: dict[str, TLP] = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
 }
 
-TLP2_MARKING_ID: dict[TLP, str] = {
-    level: mid for mid, level in list(TLP_MARKING_IDS.items())[:5]
-}
+TLP2_MARKING_ID: dict[TLP, str] = {level: mid for mid, level in list(TLP_MARKING_IDS.items())[:5]}
 
 # Custom property naming the organizations (by name or identity id) that may see a TLP:RED object.
 RECIPIENTS_PROPERTY = "x_accord_recipients"

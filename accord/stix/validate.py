@@ -21,9 +21,24 @@ _PROPERTY = re.compile(r"^[a-z0-9_]{3,250}$|^id$")
 
 SCO_TYPES = frozenset(
     {
-        "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-        "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
-        "software", "url", "user-account", "windows-registry-key", "x509-certificate",
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
     }
 )
 # Objects that carry no `modified` (their version is `created`).
@@ -63,8 +78,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "autonomous-system": ("number",),
     "windows-registry-key": (),
 }
-_TIMESTAMP_PROPERTIES = ("valid_from", "valid_until", "published", "first_seen", "last_seen",
-                         "first_observed", "last_observed")
+_TIMESTAMP_PROPERTIES = (
+    "valid_from",
+    "valid_until",
+    "published",
+    "first_seen",
+    "last_seen",
+    "first_observed",
+    "last_observed",
+)
 
 
 class InvalidObject(ValueError):
@@ -171,8 +193,10 @@ def _check_type_specific(obj: dict[str, Any], typ: str, spec_version: str) -> No
             error = _pattern_error(obj["pattern"], spec_version)
             if error:
                 raise InvalidObject(f"invalid STIX pattern: {error}")
-        if "valid_until" in obj and "valid_from" in obj and parse_us(obj["valid_until"]) <= parse_us(
-            obj["valid_from"]
+        if (
+            "valid_until" in obj
+            and "valid_from" in obj
+            and parse_us(obj["valid_until"]) <= parse_us(obj["valid_from"])
         ):
             raise InvalidObject("'valid_until' must be later than 'valid_from'")
     elif typ == "relationship" and spec_version == "2.1":

@@ -148,9 +148,7 @@ def create_token(conn: Connection, owner: Org, admin: bool = False, value: str |
     digest = hash_token(value)
     if conn.execute(sa.select(token.c.id).where(token.c.token_hash == digest)).first():
         raise AdminError("that token is already in use")
-    conn.execute(
-        token.insert().values(org_id=owner.id, token_hash=digest, admin=admin, created_us=now_us())
-    )
+    conn.execute(token.insert().values(org_id=owner.id, token_hash=digest, admin=admin, created_us=now_us()))
     return value
 
 
@@ -167,9 +165,12 @@ def add_collection(
     collection_uuid = collection_uuid or str(uuid.uuid4())
     if conn.execute(sa.select(collection.c.id).where(collection.c.uuid == collection_uuid)).first():
         raise AdminError(f"collection {collection_uuid} already exists")
-    if alias and conn.execute(
-        sa.select(collection.c.id).where(collection.c.root_id == root.id, collection.c.alias == alias)
-    ).first():
+    if (
+        alias
+        and conn.execute(
+            sa.select(collection.c.id).where(collection.c.root_id == root.id, collection.c.alias == alias)
+        ).first()
+    ):
         raise AdminError(f"alias {alias!r} is already used in API root {root.name!r}")
     cid = conn.execute(
         collection.insert().values(

@@ -83,8 +83,13 @@ def _existing(conn: Connection, coll: Collection, ids: Sequence[str]) -> dict[tu
     for start in range(0, len(ids), _CHUNK):
         rows = conn.execute(
             sa.select(
-                stix_object.c.stix_id, stix_object.c.version_us, stix_object.c.spec_version, stix_object.c.body
-            ).where(stix_object.c.collection_id == coll.id, stix_object.c.stix_id.in_(ids[start : start + _CHUNK]))
+                stix_object.c.stix_id,
+                stix_object.c.version_us,
+                stix_object.c.spec_version,
+                stix_object.c.body,
+            ).where(
+                stix_object.c.collection_id == coll.id, stix_object.c.stix_id.in_(ids[start : start + _CHUNK])
+            )
         )
         for row in rows:
             found[(row.stix_id, row.version_us, row.spec_version)] = row.body
@@ -162,7 +167,9 @@ def add_objects(
             continue
         key = (cand.stix_id, cand.version_us, cand.spec_version)
         if cand.version_us == -1:  # SCO without timestamps: one version per content
-            match = next((b for k, b in existing.items() if k[0] == cand.stix_id and _same(b, cand.body)), None)
+            match = next(
+                (b for k, b in existing.items() if k[0] == cand.stix_id and _same(b, cand.body)), None
+            )
             if match is not None:
                 outcomes[index] = Outcome(cand.stix_id, None, True, "already stored")
                 continue
@@ -198,7 +205,11 @@ def add_objects(
 
 
 def _insert(
-    conn: Connection, coll: Collection, producer: Org, to_store: list[tuple[int, _Candidate]], source: str | None
+    conn: Connection,
+    coll: Collection,
+    producer: Org,
+    to_store: list[tuple[int, _Candidate]],
+    source: str | None,
 ) -> None:
     preset = [c for _, c in to_store if c.date_added_us is not None]
     fresh = [c for _, c in to_store if c.date_added_us is None]

@@ -39,7 +39,9 @@ def _same_object(a: FromClause, b: FromClause) -> ColumnElement[bool]:
     return sa.and_(a.c.collection_id == b.c.collection_id, a.c.stix_id == b.c.stix_id)
 
 
-def _spec_condition(obj: FromClause, reader: Reader, spec_versions: tuple[str, ...] | None) -> ColumnElement[bool]:
+def _spec_condition(
+    obj: FromClause, reader: Reader, spec_versions: tuple[str, ...] | None
+) -> ColumnElement[bool]:
     if spec_versions is not None:
         return obj.c.spec_version.in_(spec_versions)
     newer = stix_object.alias("newer_spec")

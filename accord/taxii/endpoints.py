@@ -80,7 +80,9 @@ class TaxiiApi:
             raise TaxiiError(404, "API root not found", f"there is no API root {name!r}")
         return root
 
-    def _collection(self, conn: Connection, request: Request, principal: Principal) -> tuple[Root, Collection, bool, bool]:
+    def _collection(
+        self, conn: Connection, request: Request, principal: Principal
+    ) -> tuple[Root, Collection, bool, bool]:
         """The collection and the caller's rights; 404 when it may neither read nor write it."""
         root = self._root(conn, request)
         key = request.path_params["collection"]
@@ -93,15 +95,21 @@ class TaxiiApi:
     def _readable(self, conn: Connection, request: Request, principal: Principal) -> Collection:
         _, coll, can_read, _ = self._collection(conn, request, principal)
         if not can_read:
-            raise TaxiiError(403, "Forbidden", "your organization may write to this collection but not read it")
+            raise TaxiiError(
+                403, "Forbidden", "your organization may write to this collection but not read it"
+            )
         return coll
 
     @staticmethod
     def _base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
 
-    def _paging(self, request: Request, endpoint: str, coll: Collection, f: Filters) -> tuple[int, int | None, str]:
-        query = paging.fingerprint(endpoint, coll.uuid, f.ids, f.types, f.versions, f.spec_versions, f.added_after_us)
+    def _paging(
+        self, request: Request, endpoint: str, coll: Collection, f: Filters
+    ) -> tuple[int, int | None, str]:
+        query = paging.fingerprint(
+            endpoint, coll.uuid, f.ids, f.types, f.versions, f.spec_versions, f.added_after_us
+        )
         limit = params.limit(request.query_params, self.node.settings.max_page_size)
         token = request.query_params.get("next")
         after = paging.decode(self.node.page_secret, token, query) if token else None
@@ -182,7 +190,9 @@ class TaxiiApi:
 
     async def collection(self, request: Request) -> Response:
         principal = self.authenticate(request)
-        _, coll, can_read, can_write = await self._read(lambda conn: self._collection(conn, request, principal))
+        _, coll, can_read, can_write = await self._read(
+            lambda conn: self._collection(conn, request, principal)
+        )
         return taxii_response(self._collection_json(coll, can_read, can_write))
 
     async def status(self, request: Request) -> Response:
@@ -213,7 +223,12 @@ class TaxiiApi:
             coll = self._readable(conn, request, principal)
             limit, after, query = self._paging(request, "objects", coll, f)
             page = select_page(
-                conn, coll.id, reader_of(principal), f, after_us=after, limit=limit,
+                conn,
+                coll.id,
+                reader_of(principal),
+                f,
+                after_us=after,
+                limit=limit,
                 columns=("body", "date_added_us"),
             )
             return page.rows, page.more, query
@@ -235,7 +250,12 @@ class TaxiiApi:
             coll = self._readable(conn, request, principal)
             limit, after, query = self._paging(request, "manifest", coll, f)
             page = select_page(
-                conn, coll.id, reader_of(principal), f, after_us=after, limit=limit,
+                conn,
+                coll.id,
+                reader_of(principal),
+                f,
+                after_us=after,
+                limit=limit,
                 columns=("stix_id", "date_added_us", "version", "spec_version"),
             )
             return page.rows, page.more, query
@@ -267,8 +287,15 @@ class TaxiiApi:
                 conn, coll.id, reader, f, after_us=after, limit=limit, columns=("version", "date_added_us")
             )
             exists = bool(page.rows) or bool(
-                select_page(conn, coll.id, reader, Filters(ids=(object_id,), versions=("all",)),
-                            after_us=None, limit=1, columns=("seq",)).rows
+                select_page(
+                    conn,
+                    coll.id,
+                    reader,
+                    Filters(ids=(object_id,), versions=("all",)),
+                    after_us=None,
+                    limit=1,
+                    columns=("seq",),
+                ).rows
             )
             return page.rows, page.more, query, exists
 
@@ -284,7 +311,9 @@ class TaxiiApi:
         principal = self.authenticate(request)
         root, coll, _, can_write = await self._read(lambda conn: self._collection(conn, request, principal))
         if not can_write:
-            raise TaxiiError(403, "Forbidden", "your organization may read this collection but not write to it")
+            raise TaxiiError(
+                403, "Forbidden", "your organization may read this collection but not write to it"
+            )
         check_content_type(request)
         raw = await self._body(request, root.max_content_length)
         try:
@@ -293,10 +322,14 @@ class TaxiiApi:
             raise TaxiiError(400, "Malformed JSON", f"the body is not valid JSON: {exc}") from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise TaxiiError(
-                422, "Not an envelope", "POST a TAXII envelope or a STIX bundle: an object with an 'objects' list"
+                422,
+                "Not an envelope",
+                "POST a TAXII envelope or a STIX bundle: an object with an 'objects' list",
             )
         if envelope.get("type", "bundle") != "bundle":
-            raise TaxiiError(422, "Not an envelope", f"a {envelope.get('type')!r} is neither an envelope nor a bundle")
+            raise TaxiiError(
+                422, "Not an envelope", f"a {envelope.get('type')!r} is neither an envelope nor a bundle"
+            )
         objects = envelope["objects"]
 
         def run(conn: Connection) -> dict[str, Any]:
@@ -327,15 +360,25 @@ class TaxiiApi:
         principal = self.authenticate(request)
         object_id = request.path_params["object"]
         f = params.filters(request.query_params, by_id=object_id)
-        f = Filters(ids=f.ids, versions=f.versions if "match[version]" in request.query_params else ("all",),
-                    spec_versions=f.spec_versions if f.spec_versions is not None else ("2.0", "2.1"))
+        f = Filters(
+            ids=f.ids,
+            versions=f.versions if "match[version]" in request.query_params else ("all",),
+            spec_versions=f.spec_versions if f.spec_versions is not None else ("2.0", "2.1"),
+        )
 
         def run(conn: Connection) -> None:
             _, coll, can_read, can_write = self._collection(conn, request, principal)
             if not (can_read and can_write):
-                raise TaxiiError(403, "Forbidden", "deleting needs both read and write rights on the collection")
+                raise TaxiiError(
+                    403, "Forbidden", "deleting needs both read and write rights on the collection"
+                )
             rows = select_page(
-                conn, coll.id, reader_of(principal), f, after_us=None, limit=None,
+                conn,
+                coll.id,
+                reader_of(principal),
+                f,
+                after_us=None,
+                limit=None,
                 columns=("seq", "producer_org_id"),
             ).rows
             if not rows:

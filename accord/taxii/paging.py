@@ -21,7 +21,9 @@ def fingerprint(*parts: object) -> str:
 
 
 def _mac(secret: bytes, payload: bytes) -> str:
-    return base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()[:12]).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()[:12]).decode().rstrip("=")
+    )
 
 
 def encode(secret: bytes, after_us: int, query: str) -> str:

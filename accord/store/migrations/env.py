@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from accord.store.schema import metadata
 import accord.store.tables  # noqa: F401  (registers every capability's tables on the metadata)
+from accord.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

@@ -1,0 +1,129 @@
+"""Object validation, TLP reading and timestamps: the rules the write path applies."""
+
+from __future__ import annotations
+
+import pytest
+from stixgen import indicator, stix_id
+
+from accord.stix.markings import TLP, tlp_of
+from accord.stix.timestamps import format_us, parse_us
+from accord.stix.validate import InvalidObject, validate
+
+
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        ({"type": "Indicator"}, "'type' must be"),
+        ({"id": "indicator--123"}, "not a valid STIX identifier"),
+        ({"id": stix_id("malware", "x")}, "must reference a indicator"),
+        ({"spec_version": "3.0"}, "'spec_version' must be"),
+        ({"created": "2026-01-01"}, "malformed timestamp"),
+        ({"modified": "2025-01-01T00:00:00Z"}, "'modified' must not be earlier"),
+        ({"pattern": "[ipv4-addr:value = '1.2.3.4'"}, "invalid STIX pattern"),
+        ({"valid_until": "2025-01-01T00:00:00Z"}, "'valid_until' must be later"),
+        ({"object_marking_refs": ["tlp-red"]}, "object_marking_refs"),
+        (
+            {"object_marking_refs": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"},
+            "must be a list",
+        ),
+        ({"created_by_ref": stix_id("malware", "m")}, "must reference a identity"),
+        ({"revoked": "yes"}, "'revoked' must be true or false"),
+        ({"Bad-Property": 1}, "property name"),
+        ({"x_accord_recipients": [""]}, "x_accord_recipients"),
+        ({"pattern": None}, "'pattern' is required"),
+    ],
+)
+def test_invalid_objects_are_refused_with_the_reason(change: dict, reason: str) -> None:
+    with pytest.raises(InvalidObject, match=reason):
+        validate({**indicator("v"), **change})
+
+
+def test_missing_required_properties_per_type() -> None:
+    rel = {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": stix_id("relationship", "r"),
+        "created": "2026-01-01T00:00:00Z",
+        "modified": "2026-01-01T00:00:00Z",
+        "relationship_type": "uses",
+        "source_ref": stix_id("malware", "a"),
+    }
+    with pytest.raises(InvalidObject, match="'target_ref' is required for a relationship"):
+        validate(rel)
+    validate({**rel, "target_ref": stix_id("tool", "b")})
+    with pytest.raises(InvalidObject, match="'count' must be"):
+        validate(
+            {
+                "type": "sighting",
+                "spec_version": "2.1",
+                "id": stix_id("sighting", "s"),
+                "created": "2026-01-01T00:00:00Z",
+                "modified": "2026-01-01T00:00:00Z",
+                "sighting_of_ref": stix_id("indicator", "i"),
+                "count": -1,
+            }
+        )
+
+
+def test_cyber_observables_need_no_timestamps_and_default_to_21() -> None:
+    facts = validate(
+        {
+            "type": "ipv4-addr",
+            "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+            "value": "198.51.100.3",
+        }
+    )
+    assert facts["spec_version"] == "2.1" and facts["modified_us"] is None
+
+
+def test_custom_objects_and_properties_are_accepted() -> None:
+    validate(
+        {
+            "type": "x-accord-request",
+            "spec_version": "2.1",
+            "id": stix_id("x-accord-request", "r"),
+            "created": "2026-01-01T00:00:00Z",
+            "modified": "2026-01-01T00:00:00Z",
+            "x_custom": {"a": 1},
+        }
+    )
+
+
+def test_tlp_of_objects() -> None:
+    assert tlp_of(indicator("a"), TLP.AMBER) is TLP.AMBER
+    assert tlp_of(indicator("a", tlp=TLP.CLEAR), TLP.RED) is TLP.CLEAR
+    mixed = indicator(
+        "a",
+        object_marking_refs=[
+            "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",  # TLP 1.0 GREEN
+            "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",  # TLP 2.0 AMBER+STRICT
+        ],
+    )
+    assert tlp_of(mixed, TLP.CLEAR) is TLP.AMBER_STRICT
+    other_marking = indicator(
+        "a", object_marking_refs=["marking-definition--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12]
+    )
+    assert tlp_of(other_marking, TLP.GREEN) is TLP.GREEN
+    assert TLP.parse("amber+strict") is TLP.AMBER_STRICT and TLP.parse("WHITE") is TLP.CLEAR
+    assert TLP.AMBER_STRICT.label == "TLP:AMBER+STRICT"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2016-01-01T00:00:00Z", "2016-01-01T00:00:00.000000Z"),
+        ("2016-01-01T00:00:00.1Z", "2016-01-01T00:00:00.100000Z"),
+        ("2016-01-01T00:00:00.123456789Z", "2016-01-01T00:00:00.123456Z"),
+        ("2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999000Z"),
+    ],
+)
+def test_timestamps_round_trip_to_microseconds(text: str, expected: str) -> None:
+    assert format_us(parse_us(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2023-02-29T00:00:00Z", "2016-01-01 00:00:00Z", "2016-01-01T00:00:00+01:00", ""]
+)
+def test_malformed_timestamps(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_us(text)
