@@ -1,17 +1,26 @@
-"""The read path: one keyset query per page, TAXII filters and the policy condition inside it."""
+"""The read path: one keyset query per page, TAXII filters and the policy condition inside it.
+
+Statements are built once per shape of query (which filters are present) with bound parameters,
+and cached: building SQL expressions costs more than SQLite takes to run them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.expression import FromClause
 
-from accord.policy import Reader, visible
+from accord.policy import Reader, reader_params, visible
 from accord.store.schema import stix_object
+
+_NEWER_SPEC = stix_object.alias("newer_spec")
+_OTHER = {"last": stix_object.alias("other_last"), "first": stix_object.alias("other_first")}
 
 
 @dataclass(frozen=True)
@@ -39,37 +48,67 @@ def _same_object(a: FromClause, b: FromClause) -> ColumnElement[bool]:
     return sa.and_(a.c.collection_id == b.c.collection_id, a.c.stix_id == b.c.stix_id)
 
 
-def _spec_condition(
-    obj: FromClause, reader: Reader, spec_versions: tuple[str, ...] | None
-) -> ColumnElement[bool]:
-    if spec_versions is not None:
-        return obj.c.spec_version.in_(spec_versions)
-    newer = stix_object.alias("newer_spec")
+def _spec_condition(obj: FromClause, explicit: bool) -> ColumnElement[bool]:
+    if explicit:
+        return obj.c.spec_version.in_(sa.bindparam("spec_versions", expanding=True))
     return ~sa.exists().where(
-        _same_object(newer, obj), visible(newer, reader), newer.c.spec_version > obj.c.spec_version
+        _same_object(_NEWER_SPEC, obj), visible(_NEWER_SPEC), _NEWER_SPEC.c.spec_version > obj.c.spec_version
     )
 
 
-def _version_condition(obj: FromClause, reader: Reader, f: Filters) -> ColumnElement[bool]:
-    if "all" in f.versions:
+def _version_condition(obj: FromClause, keywords: frozenset[str], exact: bool, explicit_spec: bool):
+    if "all" in keywords:
         return sa.true()
     parts: list[ColumnElement[bool]] = []
-    exact = [v for v in f.versions if isinstance(v, int)]
     if exact:
-        parts.append(obj.c.version_us.in_(exact))
-    for keyword, later in (("last", True), ("first", False)):
-        if keyword in f.versions:
-            other = stix_object.alias(f"other_{keyword}")
-            beyond = other.c.version_us > obj.c.version_us if later else other.c.version_us < obj.c.version_us
+        parts.append(obj.c.version_us.in_(sa.bindparam("exact_versions", expanding=True)))
+    for keyword in ("last", "first"):
+        if keyword in keywords:
+            other = _OTHER[keyword]
+            beyond = (
+                other.c.version_us > obj.c.version_us
+                if keyword == "last"
+                else other.c.version_us < obj.c.version_us
+            )
             parts.append(
                 ~sa.exists().where(
-                    _same_object(other, obj),
-                    visible(other, reader),
-                    _spec_condition(other, reader, f.spec_versions),
-                    beyond,
+                    _same_object(other, obj), visible(other), _spec_condition(other, explicit_spec), beyond
                 )
             )
     return sa.or_(*parts)
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    columns: tuple[str, ...],
+    keywords: frozenset[str],
+    exact: bool,
+    explicit_spec: bool,
+    by_ids: bool,
+    by_types: bool,
+    after: bool,
+    limited: bool,
+) -> Select:
+    obj = stix_object
+    conditions = [
+        obj.c.collection_id == sa.bindparam("collection_id"),
+        visible(obj),
+        _spec_condition(obj, explicit_spec),
+        _version_condition(obj, keywords, exact, explicit_spec),
+    ]
+    if by_ids:
+        conditions.append(obj.c.stix_id.in_(sa.bindparam("ids", expanding=True)))
+    if by_types:
+        conditions.append(obj.c.type.in_(sa.bindparam("types", expanding=True)))
+    if after:
+        conditions.append(obj.c.date_added_us > sa.bindparam("after"))
+    # With ids given, the rows are few: sort them rather than let the planner walk the whole
+    # collection in date_added order (which SQLite, without statistics, would otherwise choose).
+    order = obj.c.date_added_us + 0 if by_ids else obj.c.date_added_us
+    query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(order)
+    if limited:
+        query = query.limit(sa.bindparam("limit_plus_one"))
+    return query
 
 
 def select_page(
@@ -84,24 +123,33 @@ def select_page(
 ) -> Page:
     """Rows of ``collection_id`` visible to ``reader`` that match ``f``, after ``after_us``, in
     ascending date_added order; ``limit`` None means all (used by DELETE and export)."""
-    obj = stix_object
-    conditions: list[ColumnElement[bool]] = [
-        obj.c.collection_id == collection_id,
-        visible(obj, reader),
-        _spec_condition(obj, reader, f.spec_versions),
-        _version_condition(obj, reader, f),
-    ]
-    if f.ids:
-        conditions.append(obj.c.stix_id.in_(f.ids))
-    if f.types:
-        conditions.append(obj.c.type.in_(f.types))
+    keywords = frozenset(v for v in f.versions if isinstance(v, str))
+    exact = [v for v in f.versions if isinstance(v, int)]
     bounds = [v for v in (f.added_after_us, after_us) if v is not None]
+    statement = _statement(
+        tuple(columns),
+        keywords,
+        bool(exact),
+        f.spec_versions is not None,
+        bool(f.ids),
+        bool(f.types),
+        bool(bounds),
+        limit is not None,
+    )
+    params: dict[str, Any] = {"collection_id": collection_id, **reader_params(reader)}
+    if exact:
+        params["exact_versions"] = exact
+    if f.spec_versions is not None:
+        params["spec_versions"] = list(f.spec_versions)
+    if f.ids:
+        params["ids"] = list(f.ids)
+    if f.types:
+        params["types"] = list(f.types)
     if bounds:
-        conditions.append(obj.c.date_added_us > max(bounds))
-    query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(obj.c.date_added_us)
+        params["after"] = max(bounds)
     if limit is not None:
-        query = query.limit(limit + 1)
-    rows = list(conn.execute(query))
+        params["limit_plus_one"] = limit + 1
+    rows = list(conn.execute(statement, params))
     if limit is not None and len(rows) > limit:
         return Page(rows[:limit], True)
     return Page(rows, False)
