@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stixgen import indicator, stix_id
 
 from accord.stix.markings import TLP, tlp_of
 from accord.stix.timestamps import format_us, parse_us
-from accord.stix.validate import InvalidObject, validate
+from accord.stix.validate import InvalidObject, is_simple_valid_pattern, validate
 
 
 @pytest.mark.parametrize(
@@ -127,3 +129,80 @@ def test_timestamps_round_trip_to_microseconds(text: str, expected: str) -> None
 def test_malformed_timestamps(text: str) -> None:
     with pytest.raises(ValueError):
         parse_us(text)
+
+
+_TOKENS = [
+    "[",
+    "]",
+    "ipv4-addr",
+    "file",
+    "x-y",
+    "true",
+    "false",
+    "t",
+    ":",
+    "value",
+    "hashes",
+    ".",
+    "'SHA-256'",
+    "'a\\'b'",
+    "'1.2.3.4'",
+    "'",
+    "\\",
+    " ",
+    "=",
+    "!=",
+    "AND",
+    "OR",
+    "and",
+    "[*]",
+    "[0]",
+    "[-1]",
+    "a",
+    "_x",
+    "9",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=14))
+def test_fast_pattern_check_never_accepts_what_the_grammar_refuses(tokens: list[str]) -> None:
+    from stix2patterns.v21.pattern import Pattern
+
+    pattern = "".join(tokens)
+    if is_simple_valid_pattern(pattern):
+        Pattern(pattern)  # raises if the full grammar disagrees
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "ipv4-addr:value",
+                    "domain-name:value",
+                    "file:hashes.'SHA-256'",
+                    "url:value",
+                    "network-traffic:dst_ref.value",
+                    "x-custom:a[*].b_c",
+                ]
+            ),
+            st.sampled_from(["=", "!="]),
+            st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([" AND ", " OR "]),
+)
+def test_fast_pattern_check_agrees_with_the_grammar_on_simple_patterns(parts, joiner: str) -> None:
+    from stix2patterns.v21.pattern import Pattern
+
+    body = joiner.join(
+        f"{path} {op} '{value.replace(chr(92), chr(92) * 2).replace(chr(39), chr(92) + chr(39))}'"
+        for path, op, value in parts
+    )
+    pattern = f"[{body}]"
+    assert is_simple_valid_pattern(pattern)
+    Pattern(pattern)

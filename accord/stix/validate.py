@@ -112,9 +112,25 @@ def _check_timestamp(obj: dict[str, Any], prop: str) -> int | None:
         raise InvalidObject(f"'{prop}': {exc}") from None
 
 
+# The shape of most indicator patterns: one observation of comparisons with = or != on string
+# literals, joined by AND/OR. Everything this matches is valid in the STIX 2.x grammar, and matching
+# it takes microseconds where the ANTLR parser takes ~0.25 ms; anything else goes to the parser.
+_IDENT = r"(?!(?:true|false)\b)[a-z_][a-z0-9_]*"
+_STRING = r"'(?:[^'\\]|\\['\\])*'"
+_PATH = rf"(?:{_IDENT}|{_STRING})(?:\.(?:{_IDENT}|{_STRING})|\[(?:\d+|\*)\])*"
+_COMPARISON = rf"(?!(?:true|false):)[a-z][a-z0-9-]*[a-z0-9]:{_PATH} ?!?= ?{_STRING}"
+_SIMPLE_PATTERN = re.compile(rf"\[{_COMPARISON}(?: (?:AND|OR) {_COMPARISON})*\]")
+
+
+def is_simple_valid_pattern(pattern: str) -> bool:
+    return _SIMPLE_PATTERN.fullmatch(pattern) is not None
+
+
 @lru_cache(maxsize=65536)
 def _pattern_error(pattern: str, spec_version: str) -> str | None:
     """Syntax error of a STIX pattern, or None; cached because feeds repeat patterns."""
+    if is_simple_valid_pattern(pattern):
+        return None
     if spec_version == "2.0":
         from stix2patterns.v20.pattern import Pattern
     else:
