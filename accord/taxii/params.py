@@ -13,12 +13,17 @@ from accord.taxii.media import TaxiiError
 _SPEC_VERSION = re.compile(r"^\d+\.\d+$")
 
 
+MAX_VALUES = 1000  # per match[...] field: enough for any client, bounded for the database
+
+
 def _values(params: QueryParams, name: str) -> tuple[str, ...]:
     """Comma-separated values (OR), also accepted as a repeated parameter."""
     values: list[str] = []
     for raw in params.getlist(name):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
-    return tuple(values)
+    if len(values) > MAX_VALUES:
+        raise TaxiiError(400, f"Too many values in {name}", f"at most {MAX_VALUES} values per filter")
+    return tuple(dict.fromkeys(values))
 
 
 def _timestamp(value: str, name: str) -> int:
