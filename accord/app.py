@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -10,13 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accord.node import Node
+from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
 from accord.taxii.media import TaxiiError, error_response
 
 log = logging.getLogger("accord")
 
 
-def create_app(node: Node) -> Starlette:
+def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
+    """The node's ASGI app; ``background_sync`` runs the peers' sync loop while it serves."""
     api = TaxiiApi(node)
     objects = "/{root}/collections/{collection}/objects"
     routes = [
@@ -46,7 +50,19 @@ def create_app(node: Node) -> Starlette:
         log.exception("internal error", exc_info=exc)
         return error_response(TaxiiError(500, "Internal Server Error", "the node failed; see its log"))
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        loop = SyncLoop(node.engine) if background_sync else None
+        if loop:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop:
+                loop.stop()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         exception_handlers={
             TaxiiError: taxii_error,

@@ -6,6 +6,7 @@ stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,6 +48,8 @@ collection_app = typer.Typer(help="TAXII collections and who may read or write t
 app.add_typer(org_app, name="org")
 app.add_typer(token_app, name="token")
 app.add_typer(collection_app, name="collection")
+peer_app = typer.Typer(help="Peer nodes this node exchanges intelligence with.", no_args_is_help=True)
+app.add_typer(peer_app, name="peer")
 
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,8 +125,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+    sync: Annotated[bool, typer.Option(help="Sync with peers in the background")] = True,
 ) -> None:
-    """Run the node: the TAXII 2.1 API at http://HOST:PORT/taxii2/."""
+    """Run the node: the TAXII 2.1 API at http://HOST:PORT/taxii2/, and sync with its peers."""
     import uvicorn
 
     from accord.app import create_app
@@ -134,7 +138,9 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
-        uvicorn.run(create_app(node), host=host, port=port, log_level=log_level, access_log=False)
+        logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        app = create_app(node, background_sync=sync)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
 # -- organizations and tokens -----------------------------------------------------------------------
@@ -142,10 +148,17 @@ def serve(
 
 @org_app.command("add")
 @one_line_errors
-def org_add(name: str, data_dir: DataDir = None, db: Db = None) -> None:
+def org_add(
+    name: str,
+    identity: Annotated[str | None, typer.Option(help="Its STIX identity id [default: a new one]")] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
     """Add an organization; prints its STIX identity id."""
+    if identity is not None and not identity.startswith("identity--"):
+        fail(f"--identity {identity!r} is not an identity id (identity--UUID)")
     with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
-        print(admin.add_org(conn, name).identity_id)
+        print(admin.add_org(conn, name, identity).identity_id)
 
 
 @org_app.command("list")
@@ -221,6 +234,23 @@ def collection_list(data_dir: DataDir = None, db: Db = None) -> None:
         roots = {r.id: r.name for r in admin.list_roots(conn)}
         for c in admin.list_collections(conn):
             print(f"{c.uuid}\t{roots[c.root_id]}\t{c.alias or '-'}\t{c.default_tlp.label}\t{c.title}")
+
+
+@collection_app.command("grant")
+@one_line_errors
+def collection_grant(
+    collection_id: Annotated[str, typer.Argument(help="Collection id")],
+    org: Annotated[str, typer.Option("--org", help="Organization (or peer)")],
+    read: Annotated[bool, typer.Option("--read/--no-read", help="May read")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="May write")] = False,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Set an organization's rights on a collection (replacing what it had)."""
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        admin.grant(
+            conn, _find_collection(conn, collection_id), admin.require_org(conn, org), read=read, write=write
+        )
 
 
 def _find_collection(conn: Any, collection_id: str) -> admin.Collection:
@@ -335,6 +365,136 @@ def _bodies(node: Node, coll: admin.Collection, reader: Reader | None) -> Iterat
         ).rows
     for row in rows:
         yield row.body
+
+
+# -- federation ---------------------------------------------------------------------------------
+
+
+@peer_app.command("add")
+@one_line_errors
+def peer_add(
+    name: Annotated[str, typer.Argument(help="Peer name (also the organization standing for it here)")],
+    url: Annotated[str, typer.Option(help="The peer's API root, e.g. http://host:6800/default/")],
+    token: Annotated[str, typer.Option(help="Token the peer issued to this node")],
+    max_tlp: Annotated[str, typer.Option(help="Highest TLP that may cross this link")] = "green",
+    pull: Annotated[list[str] | None, typer.Option(help="REMOTE_COLLECTION:LOCAL_COLLECTION")] = None,
+    push: Annotated[list[str] | None, typer.Option(help="LOCAL_COLLECTION:REMOTE_COLLECTION")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between sync passes")] = 60.0,
+    sightings: Annotated[
+        str | None, typer.Option(help="The peer's collection receiving sightings of its indicators")
+    ] = None,
+    identity: Annotated[str | None, typer.Option(help="STIX identity id of the peer's organization")] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Link this node to a peer node: what to pull, what to push, and the TLP limit."""
+    from accord.sync.peers import add_peer
+
+    if interval <= 0:
+        fail("--interval must be positive")
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        added = add_peer(
+            conn,
+            name,
+            url,
+            token,
+            max_tlp=TLP.parse(max_tlp),
+            interval_s=interval,
+            pulls=pull or [],
+            pushes=push or [],
+            sightings_collection=sightings,
+            identity_id=identity,
+        )
+        print(added.org.identity_id)
+
+
+def _ago(us: int | None) -> str:
+    if us is None:
+        return "never"
+    from accord.stix.timestamps import now_us
+
+    seconds = (now_us() - us) / 1e6
+    return f"{seconds:.0f}s ago" if seconds < 3600 else f"{seconds / 3600:.1f}h ago"
+
+
+@peer_app.command("list")
+@one_line_errors
+def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
+    """Peers with their status, cursors, last success, last error and lag."""
+    from rich.table import Table
+
+    from accord.sync.peers import list_peers
+
+    with opened(data_dir, db) as node, read_transaction(node.engine) as conn:
+        peers = list_peers(conn)
+    table = Table("peer", "url", "max TLP", "status", "last success", "failures", "last error")
+    links = Table("peer", "direction", "remote collection", "local collection", "cursor", "objects", "lag")
+    for p in peers:
+        healthy = p.failures == 0 and p.last_success_us is not None
+        status = (
+            "disabled" if not p.enabled else ("ok" if healthy else ("failing" if p.failures else "pending"))
+        )
+        table.add_row(
+            p.name,
+            p.url,
+            p.max_tlp.label,
+            status,
+            _ago(p.last_success_us),
+            str(p.failures),
+            p.last_error or "",
+        )
+        for link in p.links:
+            links.add_row(
+                p.name,
+                link.direction,
+                link.remote_collection,
+                link.local_collection,
+                link.cursor_text or (str(link.cursor_us) if link.cursor_us else "-"),
+                str(link.objects),
+                _ago(link.last_success_us),
+            )
+    out = Console(width=200)
+    out.print(table)
+    out.print(links)
+
+
+@app.command("sync")
+@one_line_errors
+def sync_command(
+    peer: Annotated[str | None, typer.Option(help="Only this peer")] = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Sync with peers now (`accord serve` also syncs in the background)."""
+    from accord.sync.client import PeerError
+    from accord.sync.peers import list_peers
+    from accord.sync.runner import SyncLoop, sync_peer
+
+    with opened(data_dir, db) as node:
+        if not once:
+            loop = SyncLoop(node.engine)
+            loop.start()
+            try:
+                loop.stop_event.wait()
+            except KeyboardInterrupt:
+                loop.stop()
+            return
+        with read_transaction(node.engine) as conn:
+            names = [p.name for p in list_peers(conn) if p.enabled and (peer is None or p.name == peer)]
+        if peer is not None and not names:
+            fail(f"no enabled peer named {peer!r}")
+        failed = 0
+        for name in names:
+            try:
+                r = sync_peer(node.engine, name)
+                counts = f"pulled {r.pulled}, pushed {r.pushed}, sightings {r.sightings}, refused {r.refused}"
+                print(f"{name}: {counts}")
+            except PeerError as exc:
+                failed += 1
+                print(f"{name}: failed: {exc}", file=sys.stderr)
+        if failed:
+            raise typer.Exit(1)
 
 
 def main() -> None:

@@ -3,15 +3,24 @@
 Because visibility is part of the WHERE clause (never a filter over fetched pages), paging,
 ``more``, manifests, versions and the date headers cannot reveal that hidden objects exist.
 
-Rules (channel "api", a reader organization R on a collection it may read):
+Channel "api" — an organization R reading a collection it has read rights on:
 - R always sees the objects it added;
 - another organization's object is visible unless its TLP is RED;
 - a TLP:RED object is visible only to the organizations it names in ``x_accord_recipients``
   (by organization name or identity id) — not to administrators of other organizations either.
 An unmarked object was stamped with its collection's default TLP when it was stored.
 
-The condition uses bound parameters (see ``reader_params``) so that statements built once can be
-reused for every reader.
+Channel "sync to peer P" — objects leaving this node for another node, whether P pulls them with
+its token or this node pushes them (P is the organization standing for that node):
+| marking | leaves for P when |
+|---|---|
+| CLEAR, GREEN | the link's maximum TLP allows it (also when it came from another peer) |
+| AMBER | the link allows AMBER, and it originated on this node (never forwarded further) |
+| AMBER+STRICT, RED | the link allows it, it originated here, and P is a named recipient |
+and never back to the node it came from. The receiving node checks the same on arrival
+(``arrival_refusal``).
+
+Conditions use bound parameters (see ``reader_params``) so statements built once are reused.
 """
 
 from __future__ import annotations
@@ -27,12 +36,21 @@ from accord.stix.markings import TLP
 
 
 @dataclass(frozen=True)
+class PeerScope:
+    """The link a peer node reads or receives through: its name and the highest TLP it may get."""
+
+    name: str
+    max_tlp: TLP
+
+
+@dataclass(frozen=True)
 class Reader:
-    """The organization a read is made for."""
+    """The organization a read is made for (``peer`` set when that organization is a peer node)."""
 
     org_id: int
     org_name: str
     identity_id: str
+    peer: PeerScope | None = None
 
 
 def _like_literal(text: str) -> str:
@@ -41,24 +59,46 @@ def _like_literal(text: str) -> str:
 
 def reader_params(reader: Reader) -> dict[str, Any]:
     """Values of the bound parameters used by ``visible``."""
-    return {
+    params: dict[str, Any] = {
         "reader_org": reader.org_id,
         "reader_name": f"%|{_like_literal(reader.org_name)}|%",
         "reader_identity": f"%|{_like_literal(reader.identity_id)}|%",
     }
+    if reader.peer is not None:
+        params["peer_name"] = reader.peer.name
+        params["peer_max_tlp"] = int(reader.peer.max_tlp)
+    return params
 
 
-def visible(obj: FromClause) -> ColumnElement[bool]:
-    """Condition on a ``stix_object`` alias: may the reader see this row (given read rights)?"""
-    c = obj.c
+def _named(c: Any) -> ColumnElement[bool]:
     return sa.or_(
-        c.producer_org_id == sa.bindparam("reader_org"),
-        c.tlp < int(TLP.RED),
         c.recipients.like(sa.bindparam("reader_name"), escape="/"),
         c.recipients.like(sa.bindparam("reader_identity"), escape="/"),
     )
 
 
-def may_change(producer_org_id: int, reader: Reader) -> bool:
-    """Only the organization that first added an object id may add versions of it or delete it."""
-    return producer_org_id == reader.org_id
+def visible(obj: FromClause, peer: bool = False) -> ColumnElement[bool]:
+    """Condition on a ``stix_object`` alias: may the reader see this row (given read rights)?
+
+    ``peer``: the reader is a peer node, so the "sync to peer" rules apply on top.
+    """
+    c = obj.c
+    api = sa.or_(c.producer_org_id == sa.bindparam("reader_org"), c.tlp < int(TLP.RED), _named(c))
+    if not peer:
+        return api
+    return sa.and_(
+        api,
+        sa.or_(c.source.is_(None), c.source != sa.bindparam("peer_name")),
+        c.tlp <= sa.bindparam("peer_max_tlp"),
+        sa.or_(c.tlp <= int(TLP.GREEN), c.source.is_(None)),
+        sa.or_(c.tlp <= int(TLP.AMBER), _named(c)),
+    )
+
+
+def arrival_refusal(tlp: TLP, recipients: list[str], link: PeerScope, local_names: set[str]) -> str | None:
+    """Why an object arriving from peer ``link`` must be refused, or None to accept it."""
+    if tlp > link.max_tlp:
+        return f"{tlp.label} is above this node's limit for {link.name} ({link.max_tlp.label})"
+    if tlp >= TLP.AMBER_STRICT and not set(recipients) & local_names:
+        return f"{tlp.label} object does not name any organization of this node as a recipient"
+    return None

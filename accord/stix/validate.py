@@ -77,6 +77,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "mutex": ("name",),
     "autonomous-system": ("number",),
     "windows-registry-key": (),
+    "x-accord-tombstone": ("object_ref", "versions"),
 }
 _TIMESTAMP_PROPERTIES = (
     "valid_from",
@@ -223,5 +224,14 @@ def _check_type_specific(obj: dict[str, Any], typ: str, spec_version: str) -> No
         count = obj.get("count")
         if count is not None and (not isinstance(count, int) or not 0 <= count <= 999_999_999):
             raise InvalidObject("'count' must be an integer from 0 to 999999999")
+    elif typ == "x-accord-tombstone":
+        _check_id(obj["object_ref"], "object_ref")
+        if not isinstance(obj["versions"], list) or not all(isinstance(v, str) for v in obj["versions"]):
+            raise InvalidObject("'versions' must be a list of version timestamps")
+        for version in obj["versions"]:
+            try:
+                parse_us(version)
+            except ValueError as exc:
+                raise InvalidObject(f"'versions': {exc}") from None
     elif typ == "malware" and not isinstance(obj.get("is_family", False), bool):
         raise InvalidObject("'is_family' must be true or false")

@@ -10,9 +10,19 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.policy import PeerScope, Reader
 from accord.stix.markings import TLP
 from accord.stix.timestamps import now_us
-from accord.store.schema import api_root, collection, collection_right, node_clock, node_setting, org, token
+from accord.store.schema import (
+    api_root,
+    collection,
+    collection_right,
+    node_clock,
+    node_setting,
+    org,
+    peer,
+    token,
+)
 
 DEFAULT_ROOT = "default"
 ADMIN_ORG = "admin"
@@ -238,19 +248,39 @@ def rights(conn: Connection, coll: Collection, who: Org) -> tuple[bool, bool]:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is making a request: an organization, through one of its tokens."""
+    """Who is making a request: an organization, through one of its tokens.
+
+    ``peer`` is set when the organization stands for a peer node: the sync rules then apply.
+    """
 
     org: Org
     admin: bool
+    peer: PeerScope | None = None
+
+    @property
+    def reader(self) -> Reader:
+        return Reader(self.org.id, self.org.name, self.org.identity_id, self.peer)
 
 
 def authenticate(conn: Connection, value: str, org_name: str | None = None) -> Principal | None:
     """The principal a token belongs to (and, for HTTP Basic, that it belongs to ``org_name``)."""
     row = conn.execute(
-        sa.select(org.c.id, org.c.name, org.c.identity_id, token.c.admin)
+        sa.select(
+            org.c.id,
+            org.c.name,
+            org.c.identity_id,
+            token.c.admin,
+            peer.c.name.label("peer"),
+            peer.c.max_tlp,
+            peer.c.enabled,
+        )
         .join(token, token.c.org_id == org.c.id)
+        .outerjoin(peer, peer.c.org_id == org.c.id)
         .where(token.c.token_hash == hash_token(value))
     ).first()
     if row is None or (org_name is not None and row.name != org_name):
         return None
-    return Principal(Org(row.id, row.name, row.identity_id), bool(row.admin))
+    if row.peer is not None and not row.enabled:
+        return None  # the link to that node is closed
+    scope = PeerScope(row.peer, TLP(row.max_tlp)) if row.peer is not None else None
+    return Principal(Org(row.id, row.name, row.identity_id), bool(row.admin), scope)

@@ -7,7 +7,7 @@ increasing and paging by it never repeats or skips an object.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from accord.stix.markings import recipients_of, tlp_of
-from accord.stix.timestamps import format_us, now_us
+from accord.stix.extensions import TOMBSTONE_TYPE
+from accord.stix.markings import TLP, recipients_of, tlp_of
+from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.stix.validate import InvalidObject, validate
 from accord.store.admin import Collection, Org
 from accord.store.schema import node_clock, stix_object
@@ -34,6 +35,11 @@ class Outcome:
     message: str | None = None
     stored: bool = False
     date_added_us: int | None = None
+    refused: bool = False  # refused by the arrival policy of a peer link (recorded by the caller)
+
+
+# Decides whether an object (with its TLP) may not be accepted; returns the reason.
+Refusal = Callable[[dict[str, Any], TLP], str | None]
 
 
 @dataclass
@@ -44,6 +50,7 @@ class _Candidate:
     version: str
     version_us: int
     spec_version: str
+    tlp: TLP
     date_added_us: int | None = None
 
 
@@ -121,6 +128,7 @@ def add_objects(
     *,
     source: str | None = None,
     date_added: Sequence[int | None] | None = None,
+    refuse: Refusal | None = None,
 ) -> list[Outcome]:
     """Store every valid object of ``objects``; one Outcome per object, in order.
 
@@ -138,6 +146,11 @@ def add_objects(
             outcomes.append(Outcome(oid, ver if isinstance(ver, str) else None, False, str(exc)))
             continue
         version, version_us = _version_of(obj, facts)
+        tlp = tlp_of(obj, coll.default_tlp)
+        reason = refuse(obj, tlp) if refuse else None
+        if reason:
+            outcomes.append(Outcome(obj["id"], version, False, reason, refused=True))
+            continue
         cand = _Candidate(
             obj=obj,
             body=orjson.dumps(obj).decode(),
@@ -145,6 +158,7 @@ def add_objects(
             version=version or "",
             version_us=version_us if version_us is not None else -1,
             spec_version=facts["spec_version"],
+            tlp=tlp,
         )
         if date_added is not None:
             cand.date_added_us = date_added[index]
@@ -237,12 +251,35 @@ def _insert(
                 "date_added_us": cand.date_added_us,
                 "producer_org_id": producer.id,
                 "source": source,
-                "tlp": int(tlp_of(cand.obj, coll.default_tlp)),
+                "tlp": int(cand.tlp),
                 "recipients": "|" + "|".join(recipients) + "|" if recipients else None,
+                "sighting_of_ref": cand.obj.get("sighting_of_ref")
+                if cand.obj["type"] == "sighting"
+                else None,
                 "body": cand.body,
             }
         )
     conn.execute(stix_object.insert(), rows)
+    for _, cand in to_store:
+        if cand.obj["type"] == TOMBSTONE_TYPE:
+            _apply_tombstone(conn, coll, producer, cand.obj)
+
+
+def _sighted(obj: dict[str, Any]) -> str | None:
+    return obj.get("sighting_of_ref") if obj["type"] == "sighting" else None
+
+
+def _apply_tombstone(conn: Connection, coll: Collection, producer: Org, tomb: dict[str, Any]) -> None:
+    """Delete the versions a tombstone names, when its producer is the object's producer."""
+    versions = [parse_us(v) for v in tomb["versions"]]
+    conn.execute(
+        stix_object.delete().where(
+            stix_object.c.collection_id == coll.id,
+            stix_object.c.stix_id == tomb["object_ref"],
+            stix_object.c.producer_org_id == producer.id,
+            stix_object.c.version_us.in_(versions),
+        )
+    )
 
 
 def _place_preset(conn: Connection, coll: Collection, preset: list[_Candidate]) -> None:

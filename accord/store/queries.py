@@ -48,15 +48,19 @@ def _same_object(a: FromClause, b: FromClause) -> ColumnElement[bool]:
     return sa.and_(a.c.collection_id == b.c.collection_id, a.c.stix_id == b.c.stix_id)
 
 
-def _spec_condition(obj: FromClause, explicit: bool) -> ColumnElement[bool]:
+def _spec_condition(obj: FromClause, explicit: bool, peer: bool) -> ColumnElement[bool]:
     if explicit:
         return obj.c.spec_version.in_(sa.bindparam("spec_versions", expanding=True))
     return ~sa.exists().where(
-        _same_object(_NEWER_SPEC, obj), visible(_NEWER_SPEC), _NEWER_SPEC.c.spec_version > obj.c.spec_version
+        _same_object(_NEWER_SPEC, obj),
+        visible(_NEWER_SPEC, peer),
+        _NEWER_SPEC.c.spec_version > obj.c.spec_version,
     )
 
 
-def _version_condition(obj: FromClause, keywords: frozenset[str], exact: bool, explicit_spec: bool):
+def _version_condition(
+    obj: FromClause, keywords: frozenset[str], exact: bool, explicit_spec: bool, peer: bool
+) -> ColumnElement[bool]:
     if "all" in keywords:
         return sa.true()
     parts: list[ColumnElement[bool]] = []
@@ -72,7 +76,10 @@ def _version_condition(obj: FromClause, keywords: frozenset[str], exact: bool, e
             )
             parts.append(
                 ~sa.exists().where(
-                    _same_object(other, obj), visible(other), _spec_condition(other, explicit_spec), beyond
+                    _same_object(other, obj),
+                    visible(other, peer),
+                    _spec_condition(other, explicit_spec, peer),
+                    beyond,
                 )
             )
     return sa.or_(*parts)
@@ -88,13 +95,14 @@ def _statement(
     by_types: bool,
     after: bool,
     limited: bool,
+    peer: bool,
 ) -> Select:
     obj = stix_object
     conditions = [
         obj.c.collection_id == sa.bindparam("collection_id"),
-        visible(obj),
-        _spec_condition(obj, explicit_spec),
-        _version_condition(obj, keywords, exact, explicit_spec),
+        visible(obj, peer),
+        _spec_condition(obj, explicit_spec, peer),
+        _version_condition(obj, keywords, exact, explicit_spec, peer),
     ]
     if by_ids:
         conditions.append(obj.c.stix_id.in_(sa.bindparam("ids", expanding=True)))
@@ -135,6 +143,7 @@ def select_page(
         bool(f.types),
         bool(bounds),
         limit is not None,
+        reader.peer is not None,
     )
     params: dict[str, Any] = {"collection_id": collection_id, **reader_params(reader)}
     if exact:

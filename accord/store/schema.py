@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -112,11 +113,14 @@ stix_object = Table(
     Column("tlp", SmallInteger, nullable=False),
     # "|name|identity--…|" of the named recipients, matched with LIKE inside the policy condition.
     Column("recipients", Text),
+    # For sightings: the indicator sighted, so sightings can be routed home to its producer.
+    Column("sighting_of_ref", String(300)),
     Column("body", Text, nullable=False),
     UniqueConstraint("collection_id", "date_added_us"),
     UniqueConstraint("collection_id", "stix_id", "version_us", "spec_version"),
 )
 Index("ix_stix_object_stix_id", stix_object.c.stix_id)
+Index("ix_stix_object_sighting_of_ref", stix_object.c.sighting_of_ref)
 Index(
     "ix_stix_object_type_added", stix_object.c.collection_id, stix_object.c.type, stix_object.c.date_added_us
 )
@@ -135,4 +139,55 @@ status = Table(
     Column("pending_count", Integer, nullable=False),
     # JSON {"successes": [...], "failures": [...], "pendings": [...]}
     Column("detail", Text, nullable=False),
+)
+
+# -- federation: peers, their pull/push links with cursors, refusals on arrival -----------------
+
+peer = Table(
+    "peer",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    # The local organization that stands for the peer node: producer of what arrives from it.
+    Column("org_id", Integer, ForeignKey("org.id"), nullable=False, unique=True),
+    Column("url", Text, nullable=False),  # the peer's API root, e.g. http://host:6800/default/
+    Column("token", Text, nullable=False),  # credential the peer issued to this node
+    Column("max_tlp", SmallInteger, nullable=False),
+    Column("interval_s", Float, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("sightings_collection", String(64)),  # the peer's collection for sightings of its indicators
+    Column("sightings_cursor_us", BigInteger, nullable=False, default=0),
+    Column("last_success_us", BigInteger),
+    Column("last_error", Text),
+    Column("last_error_us", BigInteger),
+    Column("failures", Integer, nullable=False, default=0),
+)
+
+peer_link = Table(
+    "peer_link",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("peer_id", Integer, ForeignKey("peer.id"), nullable=False),
+    Column("direction", String(4), nullable=False),  # "pull" or "push"
+    Column("remote_collection", String(64), nullable=False),
+    Column("collection_id", Integer, ForeignKey("collection.id"), nullable=False),
+    # pull: the peer's date_added (text, sent back as is, and in microseconds); push: ours.
+    Column("cursor_text", String(40)),
+    Column("cursor_us", BigInteger, nullable=False, default=0),
+    Column("objects", BigInteger, nullable=False, default=0),
+    Column("last_success_us", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("peer_id", "direction", "remote_collection", "collection_id"),
+)
+
+sync_refusal = Table(
+    "sync_refusal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("peer_id", Integer, ForeignKey("peer.id"), nullable=False, index=True),
+    Column("collection_id", Integer, ForeignKey("collection.id"), nullable=False),
+    Column("stix_id", Text),
+    Column("version", Text),
+    Column("reason", Text, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
 )

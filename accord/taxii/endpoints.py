@@ -18,14 +18,14 @@ from starlette.responses import Response
 
 from accord import __version__
 from accord.node import Node
-from accord.policy import Reader
+from accord.stix.extensions import tombstone
+from accord.stix.markings import TLP
 from accord.stix.timestamps import format_us
 from accord.store import admin
 from accord.store.admin import Collection, Principal, Root
 from accord.store.engine import read_transaction, write_transaction
-from accord.store.objects import add_objects
 from accord.store.queries import Filters, select_page
-from accord.store.schema import stix_object
+from accord.sync.peers import receive
 from accord.taxii import paging, params
 from accord.taxii import status as status_store
 from accord.taxii.auth import Authenticator
@@ -40,10 +40,6 @@ from accord.taxii.media import (
 
 T = TypeVar("T")
 _RESERVED_ROOTS = {"taxii2"}
-
-
-def reader_of(principal: Principal) -> Reader:
-    return Reader(principal.org.id, principal.org.name, principal.org.identity_id)
 
 
 class TaxiiApi:
@@ -225,7 +221,7 @@ class TaxiiApi:
             page = select_page(
                 conn,
                 coll.id,
-                reader_of(principal),
+                principal.reader,
                 f,
                 after_us=after,
                 limit=limit,
@@ -252,7 +248,7 @@ class TaxiiApi:
             page = select_page(
                 conn,
                 coll.id,
-                reader_of(principal),
+                principal.reader,
                 f,
                 after_us=after,
                 limit=limit,
@@ -282,7 +278,7 @@ class TaxiiApi:
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str, bool]:
             coll = self._readable(conn, request, principal)
             limit, after, query = self._paging(request, "versions", coll, f)
-            reader = reader_of(principal)
+            reader = principal.reader
             page = select_page(
                 conn, coll.id, reader, f, after_us=after, limit=limit, columns=("version", "date_added_us")
             )
@@ -333,7 +329,7 @@ class TaxiiApi:
         objects = envelope["objects"]
 
         def run(conn: Connection) -> dict[str, Any]:
-            outcomes = add_objects(conn, coll, principal.org, objects)
+            outcomes = receive(conn, coll, principal.org, principal.peer, objects)
             return status_store.record(conn, root, principal.org, outcomes)
 
         result = await self._write(run)
@@ -357,6 +353,7 @@ class TaxiiApi:
         return b"".join(chunks)
 
     async def delete_object(self, request: Request) -> Response:
+        """Delete versions of an object by storing a tombstone for them (which peers apply too)."""
         principal = self.authenticate(request)
         object_id = request.path_params["object"]
         f = params.filters(request.query_params, by_id=object_id)
@@ -375,17 +372,21 @@ class TaxiiApi:
             rows = select_page(
                 conn,
                 coll.id,
-                reader_of(principal),
+                principal.reader,
                 f,
                 after_us=None,
                 limit=None,
-                columns=("seq", "producer_org_id"),
+                columns=("producer_org_id", "version", "tlp", "recipients"),
             ).rows
             if not rows:
                 raise TaxiiError(404, "Object not found", f"no object {object_id} in this collection for you")
             if any(r.producer_org_id != principal.org.id for r in rows):
                 raise TaxiiError(403, "Forbidden", "only the organization that added an object may delete it")
-            conn.execute(stix_object.delete().where(stix_object.c.seq.in_([r.seq for r in rows])))
+            recipients = [name for r in rows for name in (r.recipients or "").split("|") if name]
+            marker = tombstone(
+                object_id, [r.version for r in rows], TLP(max(r.tlp for r in rows)), recipients
+            )
+            receive(conn, coll, principal.org, principal.peer, [marker])
 
         await self._write(run)
         return Response(b"", status_code=200, media_type=TAXII_MEDIA_TYPE)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 11:52:32.177965
+Create Date: 2026-11-29 11:56:05.934354
 """
 
 from alembic import op
@@ -58,6 +58,26 @@ def upgrade() -> None:
     sa.UniqueConstraint('root_id', 'alias', name=op.f('uq_collection_root_id_alias')),
     sa.UniqueConstraint('uuid', name=op.f('uq_collection_uuid'))
     )
+    op.create_table('peer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('token', sa.Text(), nullable=False),
+    sa.Column('max_tlp', sa.SmallInteger(), nullable=False),
+    sa.Column('interval_s', sa.Float(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('sightings_collection', sa.String(length=64), nullable=True),
+    sa.Column('sightings_cursor_us', sa.BigInteger(), nullable=False),
+    sa.Column('last_success_us', sa.BigInteger(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_us', sa.BigInteger(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['org.id'], name=op.f('fk_peer_org_id_org')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_peer')),
+    sa.UniqueConstraint('name', name=op.f('uq_peer_name')),
+    sa.UniqueConstraint('org_id', name=op.f('uq_peer_org_id'))
+    )
     op.create_table('status',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('root_id', sa.Integer(), nullable=False),
@@ -94,6 +114,22 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['org_id'], ['org.id'], name=op.f('fk_collection_right_org_id_org')),
     sa.PrimaryKeyConstraint('collection_id', 'org_id', name=op.f('pk_collection_right'))
     )
+    op.create_table('peer_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('peer_id', sa.Integer(), nullable=False),
+    sa.Column('direction', sa.String(length=4), nullable=False),
+    sa.Column('remote_collection', sa.String(length=64), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=False),
+    sa.Column('cursor_text', sa.String(length=40), nullable=True),
+    sa.Column('cursor_us', sa.BigInteger(), nullable=False),
+    sa.Column('objects', sa.BigInteger(), nullable=False),
+    sa.Column('last_success_us', sa.BigInteger(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_peer_link_collection_id_collection')),
+    sa.ForeignKeyConstraint(['peer_id'], ['peer.id'], name=op.f('fk_peer_link_peer_id_peer')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_peer_link')),
+    sa.UniqueConstraint('peer_id', 'direction', 'remote_collection', 'collection_id', name=op.f('uq_peer_link_peer_id_direction_remote_collection_collection_id'))
+    )
     op.create_table('stix_object',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('collection_id', sa.Integer(), nullable=False),
@@ -107,6 +143,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=200), nullable=True),
     sa.Column('tlp', sa.SmallInteger(), nullable=False),
     sa.Column('recipients', sa.Text(), nullable=True),
+    sa.Column('sighting_of_ref', sa.String(length=300), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_stix_object_collection_id_collection')),
     sa.ForeignKeyConstraint(['producer_org_id'], ['org.id'], name=op.f('fk_stix_object_producer_org_id_org')),
@@ -115,25 +152,48 @@ def upgrade() -> None:
     sa.UniqueConstraint('collection_id', 'stix_id', 'version_us', 'spec_version', name=op.f('uq_stix_object_collection_id_stix_id_version_us_spec_version'))
     )
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
+        batch_op.create_index('ix_stix_object_sighting_of_ref', ['sighting_of_ref'], unique=False)
         batch_op.create_index('ix_stix_object_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_stix_object_type_added', ['collection_id', 'type', 'date_added_us'], unique=False)
+
+    op.create_table('sync_refusal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('peer_id', sa.Integer(), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=False),
+    sa.Column('stix_id', sa.Text(), nullable=True),
+    sa.Column('version', sa.Text(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('at_us', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_sync_refusal_collection_id_collection')),
+    sa.ForeignKeyConstraint(['peer_id'], ['peer.id'], name=op.f('fk_sync_refusal_peer_id_peer')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_refusal'))
+    )
+    with op.batch_alter_table('sync_refusal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_refusal_peer_id'), ['peer_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sync_refusal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_refusal_peer_id'))
+
+    op.drop_table('sync_refusal')
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_object_type_added')
         batch_op.drop_index('ix_stix_object_stix_id')
+        batch_op.drop_index('ix_stix_object_sighting_of_ref')
 
     op.drop_table('stix_object')
+    op.drop_table('peer_link')
     op.drop_table('collection_right')
     with op.batch_alter_table('token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_token_org_id'))
 
     op.drop_table('token')
     op.drop_table('status')
+    op.drop_table('peer')
     op.drop_table('collection')
     op.drop_table('org')
     op.drop_table('node_setting')

@@ -1,0 +1,233 @@
+"""Peers: the nodes this node exchanges with, their links, and what arrives from them.
+
+A peer is represented locally by an organization of the same name: it is the producer of what
+arrives from that node (pulled or pushed), and its token is what the peer uses to call us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from accord.policy import PeerScope, Reader, arrival_refusal
+from accord.stix.markings import TLP, recipients_of
+from accord.stix.timestamps import now_us
+from accord.store import admin
+from accord.store.admin import Collection, Org
+from accord.store.objects import Outcome, Refusal, add_objects
+from accord.store.schema import collection, org, peer, peer_link, sync_refusal
+
+
+@dataclass
+class Link:
+    id: int
+    direction: str
+    remote_collection: str
+    collection_id: int
+    local_collection: str
+    cursor_text: str | None
+    cursor_us: int
+    objects: int
+    last_success_us: int | None
+    last_error: str | None
+
+
+@dataclass
+class Peer:
+    id: int
+    name: str
+    org: Org
+    url: str
+    token: str
+    max_tlp: TLP
+    interval_s: float
+    enabled: bool
+    sightings_collection: str | None
+    sightings_cursor_us: int
+    last_success_us: int | None
+    last_error: str | None
+    last_error_us: int | None
+    failures: int
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def scope(self) -> PeerScope:
+        return PeerScope(self.name, self.max_tlp)
+
+    @property
+    def org_reader(self) -> Reader:
+        """The reader whose view is what may leave this node for the peer ("sync to P")."""
+        return Reader(self.org.id, self.org.name, self.org.identity_id, self.scope)
+
+
+def _split_mapping(item: str, what: str) -> tuple[str, str]:
+    left, sep, right = item.partition(":")
+    if not sep or not left or not right:
+        raise admin.AdminError(f"{what} {item!r}: expected SOURCE_COLLECTION:TARGET_COLLECTION")
+    return left.strip(), right.strip()
+
+
+def add_peer(
+    conn: Connection,
+    name: str,
+    url: str,
+    token: str,
+    *,
+    max_tlp: TLP = TLP.GREEN,
+    interval_s: float = 60.0,
+    pulls: list[str] = (),  # type: ignore[assignment]
+    pushes: list[str] = (),  # type: ignore[assignment]
+    sightings_collection: str | None = None,
+    identity_id: str | None = None,
+) -> Peer:
+    """Add a peer (and the organization that stands for it) with its pull and push links."""
+    if not url.startswith(("http://", "https://")):
+        raise admin.AdminError(f"--url {url!r} must be an http(s) URL of the peer's API root")
+    if conn.execute(sa.select(peer.c.id).where(peer.c.name == name)).first():
+        raise admin.AdminError(f"peer {name!r} already exists")
+    stands_for = admin.find_org(conn, name) or admin.add_org(conn, name, identity_id)
+    pid = conn.execute(
+        peer.insert().values(
+            name=name,
+            org_id=stands_for.id,
+            url=url.rstrip("/") + "/",
+            token=token,
+            max_tlp=int(max_tlp),
+            interval_s=interval_s,
+            enabled=True,
+            sightings_collection=sightings_collection,
+            sightings_cursor_us=0,
+            failures=0,
+        )
+    ).inserted_primary_key[0]
+    for direction, items in (("pull", pulls), ("push", pushes)):
+        for item in items:
+            first, second = _split_mapping(item, f"--{direction}")
+            remote, local = (first, second) if direction == "pull" else (second, first)
+            coll = admin.collection_by_uuid(conn, local)
+            if coll is None:
+                raise admin.AdminError(f"--{direction} {item!r}: no local collection {local}")
+            conn.execute(
+                peer_link.insert().values(
+                    peer_id=pid,
+                    direction=direction,
+                    remote_collection=remote,
+                    collection_id=coll.id,
+                    cursor_us=0,
+                    objects=0,
+                )
+            )
+            # The peer pushes into pulled collections' counterparts only if it has rights; pulling
+            # needs nothing here. Pushing to us and reading from us are granted explicitly.
+    found = get_peer(conn, name)
+    assert found is not None
+    return found
+
+
+def _peer(conn: Connection, row: sa.Row) -> Peer:
+    who = conn.execute(sa.select(org).where(org.c.id == row.org_id)).one()
+    links = [
+        Link(
+            r.id,
+            r.direction,
+            r.remote_collection,
+            r.collection_id,
+            r.uuid,
+            r.cursor_text,
+            r.cursor_us,
+            r.objects,
+            r.last_success_us,
+            r.last_error,
+        )
+        for r in conn.execute(
+            sa.select(peer_link, collection.c.uuid)
+            .join(collection, collection.c.id == peer_link.c.collection_id)
+            .where(peer_link.c.peer_id == row.id)
+            .order_by(peer_link.c.id)
+        )
+    ]
+    return Peer(
+        row.id,
+        row.name,
+        Org(who.id, who.name, who.identity_id),
+        row.url,
+        row.token,
+        TLP(row.max_tlp),
+        row.interval_s,
+        bool(row.enabled),
+        row.sightings_collection,
+        row.sightings_cursor_us,
+        row.last_success_us,
+        row.last_error,
+        row.last_error_us,
+        row.failures,
+        links,
+    )
+
+
+def get_peer(conn: Connection, name: str) -> Peer | None:
+    row = conn.execute(sa.select(peer).where(peer.c.name == name)).first()
+    return _peer(conn, row) if row else None
+
+
+def list_peers(conn: Connection) -> list[Peer]:
+    return [_peer(conn, row) for row in conn.execute(sa.select(peer).order_by(peer.c.id))]
+
+
+def local_names(conn: Connection) -> set[str]:
+    """Names and identity ids of this node's own organizations (not those standing for peers)."""
+    rows = conn.execute(
+        sa.select(org.c.name, org.c.identity_id).where(~org.c.id.in_(sa.select(peer.c.org_id)))
+    )
+    return {value for row in rows for value in row}
+
+
+def arrival_check(conn: Connection, scope: PeerScope) -> Refusal:
+    names = local_names(conn)
+
+    def refuse(obj: dict[str, Any], tlp: TLP) -> str | None:
+        return arrival_refusal(tlp, recipients_of(obj), scope, names)
+
+    return refuse
+
+
+def receive(
+    conn: Connection, coll: Collection, sender: Org, scope: PeerScope | None, objects: list[Any]
+) -> list[Outcome]:
+    """Store objects sent by ``sender``; from a peer, apply the arrival rules and record refusals."""
+    if scope is None:
+        return add_objects(conn, coll, sender, objects)
+    outcomes = add_objects(conn, coll, sender, objects, source=scope.name, refuse=arrival_check(conn, scope))
+    refused = [o for o in outcomes if o.refused]
+    if refused:
+        pid = conn.execute(sa.select(peer.c.id).where(peer.c.name == scope.name)).scalar_one()
+        conn.execute(
+            sync_refusal.insert(),
+            [
+                {
+                    "peer_id": pid,
+                    "collection_id": coll.id,
+                    "stix_id": o.id,
+                    "version": o.version,
+                    "reason": o.message or "",
+                    "at_us": now_us(),
+                }
+                for o in refused
+            ],
+        )
+    return outcomes
+
+
+def refusals(conn: Connection, name: str, limit: int = 20) -> list[sa.Row]:
+    return list(
+        conn.execute(
+            sa.select(sync_refusal)
+            .join(peer, peer.c.id == sync_refusal.c.peer_id)
+            .where(peer.c.name == name)
+            .order_by(sync_refusal.c.id.desc())
+            .limit(limit)
+        )
+    )

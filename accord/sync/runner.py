@@ -1,0 +1,121 @@
+"""Running sync passes: once on demand, or continuously in the background of `accord serve`.
+
+Each peer gets its own thread, so a peer that is down or slow never delays the others; a failing
+peer is retried with exponential backoff, and every failure is kept for `accord peer list`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy.engine import Engine
+
+from accord.stix.timestamps import now_us
+from accord.store.engine import read_transaction, write_transaction
+from accord.store.schema import peer as peer_table
+from accord.sync.client import PeerClient, PeerError
+from accord.sync.exchange import PassResult, pull, push, route_sightings
+from accord.sync.peers import get_peer, list_peers
+
+log = logging.getLogger("accord.sync")
+
+
+def sync_peer(engine: Engine, name: str) -> PassResult:
+    """One full pass with one peer; records success or the failure, and raises PeerError on failure."""
+    with read_transaction(engine) as conn:
+        peer = get_peer(conn, name)
+    if peer is None:
+        raise PeerError(f"no peer named {name!r}")
+    result = PassResult()
+    try:
+        with PeerClient(peer.url, peer.token) as client:
+            for link in peer.links:
+                (pull if link.direction == "pull" else push)(engine, peer, link, client, result)
+            route_sightings(engine, peer, client, result)
+    except Exception as exc:  # any failure of one peer is recorded, never fatal to the loop
+        message = str(exc) if isinstance(exc, PeerError) else f"{type(exc).__name__}: {exc}"
+        message = " ".join(message.split())[:500]
+        with write_transaction(engine) as conn:
+            conn.execute(
+                peer_table.update()
+                .where(peer_table.c.id == peer.id)
+                .values(last_error=message, last_error_us=now_us(), failures=peer_table.c.failures + 1)
+            )
+        log.warning("sync with %s failed: %s", name, message)
+        raise PeerError(message) from None
+    with write_transaction(engine) as conn:
+        conn.execute(
+            peer_table.update().where(peer_table.c.id == peer.id).values(last_success_us=now_us(), failures=0)
+        )
+    log.info(
+        "sync with %s: pulled %d, pushed %d, sightings %d, refused %d",
+        name,
+        result.pulled,
+        result.pushed,
+        result.sightings,
+        result.refused,
+    )
+    return result
+
+
+def backoff_delay(interval_s: float, failures: int) -> float:
+    """Seconds to wait before the next pass: the interval, doubled per consecutive failure (capped)."""
+    if failures <= 0:
+        return interval_s
+    return min(interval_s * 2**failures, max(interval_s, min(300.0, interval_s * 16)))
+
+
+class SyncLoop:
+    """Background sync: one thread per enabled peer, each on its own schedule."""
+
+    def __init__(self, engine: Engine, poll_s: float = 1.0) -> None:
+        self.engine = engine
+        self.poll_s = poll_s
+        self.stop_event = threading.Event()
+        self._workers: dict[str, threading.Thread] = {}
+        self._supervisor = threading.Thread(target=self._supervise, name="accord-sync", daemon=True)
+
+    def start(self) -> None:
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._supervisor.join(timeout=5)
+        for worker in self._workers.values():
+            worker.join(timeout=5)
+
+    def _supervise(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                with read_transaction(self.engine) as conn:
+                    names = [
+                        p.name for p in list_peers(conn) if p.enabled and (p.links or p.sightings_collection)
+                    ]
+            except Exception:  # the database may be briefly busy; try again at the next poll
+                log.exception("cannot list peers")
+                names = []
+            for name in names:
+                if name not in self._workers or not self._workers[name].is_alive():
+                    worker = threading.Thread(
+                        target=self._run_peer, args=(name,), name=f"sync-{name}", daemon=True
+                    )
+                    self._workers[name] = worker
+                    worker.start()
+            self.stop_event.wait(self.poll_s)
+
+    def _run_peer(self, name: str) -> None:
+        while not self.stop_event.is_set():
+            with read_transaction(self.engine) as conn:
+                peer = get_peer(conn, name)
+            if peer is None or not peer.enabled:
+                return
+            started = time.monotonic()
+            try:
+                sync_peer(self.engine, name)
+                failures = 0
+            except PeerError:
+                failures = peer.failures + 1
+            delay = backoff_delay(peer.interval_s, failures) - (time.monotonic() - started)
+            self.stop_event.wait(max(delay, 0.05))
