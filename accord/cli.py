@@ -408,6 +408,33 @@ def peer_add(
         print(added.org.identity_id)
 
 
+@peer_app.command("set")
+@one_line_errors
+def peer_set(
+    name: Annotated[str, typer.Argument(help="Peer name")],
+    max_tlp: Annotated[str | None, typer.Option(help="Highest TLP that may cross this link")] = None,
+    interval: Annotated[float | None, typer.Option(help="Seconds between sync passes")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Open or close the link")] = None,
+    token: Annotated[str | None, typer.Option(help="New token issued by the peer")] = None,
+    url: Annotated[str | None, typer.Option(help="New API root URL")] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Change a peer link: its TLP limit, interval, credentials, or close it."""
+    from accord.sync.peers import set_peer
+
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        set_peer(
+            conn,
+            name,
+            max_tlp=TLP.parse(max_tlp) if max_tlp else None,
+            interval_s=interval,
+            enabled=enabled,
+            token=token,
+            url=url,
+        )
+
+
 def _ago(us: int | None) -> str:
     if us is None:
         return "never"

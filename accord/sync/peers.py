@@ -89,7 +89,7 @@ def add_peer(
     if conn.execute(sa.select(peer.c.id).where(peer.c.name == name)).first():
         raise admin.AdminError(f"peer {name!r} already exists")
     stands_for = admin.find_org(conn, name) or admin.add_org(conn, name, identity_id)
-    pid = conn.execute(
+    conn.execute(
         peer.insert().values(
             name=name,
             org_id=stands_for.id,
@@ -102,26 +102,65 @@ def add_peer(
             sightings_cursor_us=0,
             failures=0,
         )
-    ).inserted_primary_key[0]
+    )
     for direction, items in (("pull", pulls), ("push", pushes)):
         for item in items:
             first, second = _split_mapping(item, f"--{direction}")
             remote, local = (first, second) if direction == "pull" else (second, first)
-            coll = admin.collection_by_uuid(conn, local)
-            if coll is None:
-                raise admin.AdminError(f"--{direction} {item!r}: no local collection {local}")
-            conn.execute(
-                peer_link.insert().values(
-                    peer_id=pid,
-                    direction=direction,
-                    remote_collection=remote,
-                    collection_id=coll.id,
-                    cursor_us=0,
-                    objects=0,
-                )
-            )
-            # The peer pushes into pulled collections' counterparts only if it has rights; pulling
-            # needs nothing here. Pushing to us and reading from us are granted explicitly.
+            add_link(conn, name, direction, remote, local)
+    found = get_peer(conn, name)
+    assert found is not None
+    return found
+
+
+def add_link(conn: Connection, peer_name: str, direction: str, remote: str, local: str) -> None:
+    """Pull ``remote`` into ``local``, or push ``local`` to ``remote``; cursors start at the beginning."""
+    if direction not in ("pull", "push"):
+        raise admin.AdminError(f"direction must be pull or push, not {direction!r}")
+    pid = conn.execute(sa.select(peer.c.id).where(peer.c.name == peer_name)).scalar()
+    if pid is None:
+        raise admin.AdminError(f"no peer named {peer_name!r}")
+    coll = admin.collection_by_uuid(conn, local)
+    if coll is None:
+        raise admin.AdminError(f"--{direction}: no local collection {local}")
+    conn.execute(
+        peer_link.insert().values(
+            peer_id=pid,
+            direction=direction,
+            remote_collection=remote,
+            collection_id=coll.id,
+            cursor_us=0,
+            objects=0,
+        )
+    )
+
+
+def set_peer(
+    conn: Connection,
+    name: str,
+    *,
+    max_tlp: TLP | None = None,
+    interval_s: float | None = None,
+    enabled: bool | None = None,
+    token: str | None = None,
+    url: str | None = None,
+) -> Peer:
+    """Change a link's limit, schedule, credentials, or close/reopen it."""
+    values: dict[str, Any] = {}
+    if max_tlp is not None:
+        values["max_tlp"] = int(max_tlp)
+    if interval_s is not None:
+        values["interval_s"] = interval_s
+    if enabled is not None:
+        values["enabled"] = enabled
+    if token is not None:
+        values["token"] = token
+    if url is not None:
+        values["url"] = url.rstrip("/") + "/"
+    if get_peer(conn, name) is None:
+        raise admin.AdminError(f"no peer named {name!r}")
+    if values:
+        conn.execute(peer.update().where(peer.c.name == name).values(**values))
     found = get_peer(conn, name)
     assert found is not None
     return found
