@@ -95,8 +95,16 @@ def visible(obj: FromClause, peer: bool = False) -> ColumnElement[bool]:
     )
 
 
-def arrival_refusal(tlp: TLP, recipients: list[str], link: PeerScope, local_names: set[str]) -> str | None:
-    """Why an object arriving from peer ``link`` must be refused, or None to accept it."""
+def arrival_refusal(
+    tlp: TLP | None, recipients: list[str], link: PeerScope, local_names: set[str]
+) -> str | None:
+    """Why an object arriving from peer ``link`` must be refused, or None to accept it.
+
+    Only an explicit marking can show the sender broke the rules: an unmarked object was judged by
+    the sender's collection default, and is handled here under the receiving collection's default.
+    """
+    if tlp is None:
+        return None
     if tlp > link.max_tlp:
         return f"{tlp.label} is above this node's limit for {link.name} ({link.max_tlp.label})"
     if tlp >= TLP.AMBER_STRICT and not set(recipients) & local_names:

@@ -57,10 +57,17 @@ TLP2_MARKING_ID: dict[TLP, str] = {level: mid for mid, level in list(TLP_MARKING
 RECIPIENTS_PROPERTY = "x_accord_recipients"
 
 
+def marked_tlp(obj: dict[str, Any]) -> TLP | None:
+    """The most restrictive TLP marking on ``obj`` (object-level refs), or None when unmarked."""
+    refs = obj.get("object_marking_refs") or ()
+    levels = [TLP_MARKING_IDS[ref] for ref in refs if isinstance(ref, str) and ref in TLP_MARKING_IDS]
+    return max(levels) if levels else None
+
+
 def tlp_of(obj: dict[str, Any], default: TLP) -> TLP:
-    """The most restrictive TLP marking on ``obj`` (object-level refs), else ``default``."""
-    levels = [TLP_MARKING_IDS[ref] for ref in obj.get("object_marking_refs") or () if ref in TLP_MARKING_IDS]
-    return max(levels) if levels else default
+    """The TLP an object is handled under: its marking, else ``default`` (its collection's)."""
+    marked = marked_tlp(obj)
+    return default if marked is None else marked
 
 
 def recipients_of(obj: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from accord.stix.extensions import TOMBSTONE_TYPE
-from accord.stix.markings import TLP, recipients_of, tlp_of
+from accord.stix.markings import TLP, marked_tlp, recipients_of, tlp_of
 from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.stix.validate import InvalidObject, validate
 from accord.store.admin import Collection, Org
@@ -38,8 +38,9 @@ class Outcome:
     refused: bool = False  # refused by the arrival policy of a peer link (recorded by the caller)
 
 
-# Decides whether an object (with its TLP) may not be accepted; returns the reason.
-Refusal = Callable[[dict[str, Any], TLP], str | None]
+# Decides whether an object may not be accepted, from its explicit TLP marking (None when
+# unmarked: the sender judged it by its own default); returns the reason.
+Refusal = Callable[[dict[str, Any], TLP | None], str | None]
 
 
 @dataclass
@@ -147,7 +148,7 @@ def add_objects(
             continue
         version, version_us = _version_of(obj, facts)
         tlp = tlp_of(obj, coll.default_tlp)
-        reason = refuse(obj, tlp) if refuse else None
+        reason = refuse(obj, marked_tlp(obj)) if refuse else None
         if reason:
             outcomes.append(Outcome(obj["id"], version, False, reason, refused=True))
             continue

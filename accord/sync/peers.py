@@ -227,7 +227,7 @@ def local_names(conn: Connection) -> set[str]:
 def arrival_check(conn: Connection, scope: PeerScope) -> Refusal:
     names = local_names(conn)
 
-    def refuse(obj: dict[str, Any], tlp: TLP) -> str | None:
+    def refuse(obj: dict[str, Any], tlp: TLP | None) -> str | None:
         return arrival_refusal(tlp, recipients_of(obj), scope, names)
 
     return refuse
