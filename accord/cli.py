@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import OperationalError
 
+from accord.audit.command import audit_app
+from accord.extract.command import extract_command
 from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 from accord.importers import (
     ImportError_,
@@ -50,6 +52,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(collection_app, name="collection")
 peer_app = typer.Typer(help="Peer nodes this node exchanges intelligence with.", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
+app.add_typer(audit_app, name="audit")
+app.command("extract")(extract_command)
 
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,18 +6,15 @@ Under CI=true the PostgreSQL tests must run: an unreachable server fails them in
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
+from serving import run_cli, start_server
 
 from accord.config import Settings
 from accord.node import Node, open_node
@@ -84,12 +81,6 @@ def opened_node(db_url: str, tmp_path: Path) -> Iterator[OpenedNode]:
     node.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class ServedNode:
     url: str
@@ -100,47 +91,6 @@ class ServedNode:
 
     def cli(self, *args: str) -> str:
         return run_cli(*args, "--data-dir", str(self.data_dir), "--db", self.db_url)
-
-
-def run_cli(*args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "accord.cli", *args], capture_output=True, text=True, timeout=120
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"accord {' '.join(args)} failed: {result.stderr}")
-    return result.stdout.strip()
-
-
-def start_server(data_dir: Path, db_url: str) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "accord.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--db",
-            db_url,
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"accord serve exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            httpx.get(url + "/taxii2/", timeout=1)
-            return url, proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("accord serve did not start within 60 s")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, run_cli, start_server
+from serving import free_port, run_cli, start_server
 from stixgen import indicator, stix_id
 from taxii2client.v21 import ApiRoot, Collection, Status
 
@@ -168,11 +168,14 @@ def medallion_url(medallion_config: Path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 90
+        while True:
             try:
                 httpx.get(url + "/taxii2/", timeout=1)
                 break
             except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("medallion did not start") from None
                 time.sleep(0.1)
         yield url
     finally:

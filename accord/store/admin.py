@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.audit.log import record_write
 from accord.policy import PeerScope, Reader
 from accord.stix.markings import TLP
 from accord.stix.timestamps import now_us
@@ -110,6 +111,7 @@ def add_root(
             name=name, title=title, description=description, max_content_length=max_content_length
         )
     ).inserted_primary_key[0]
+    record_write(conn, "admin.root", {"name": name, "title": title, "max_content_length": max_content_length})
     return Root(rid, name, title, description, max_content_length)
 
 
@@ -133,6 +135,7 @@ def add_org(conn: Connection, name: str, identity_id: str | None = None) -> Org:
     oid = conn.execute(
         org.insert().values(name=name, identity_id=identity_id, created_us=now_us())
     ).inserted_primary_key[0]
+    record_write(conn, "admin.org", {"name": name, "identity_id": identity_id})
     return Org(oid, name, identity_id)
 
 
@@ -159,6 +162,7 @@ def create_token(conn: Connection, owner: Org, admin: bool = False, value: str |
     if conn.execute(sa.select(token.c.id).where(token.c.token_hash == digest)).first():
         raise AdminError("that token is already in use")
     conn.execute(token.insert().values(org_id=owner.id, token_hash=digest, admin=admin, created_us=now_us()))
+    record_write(conn, "admin.token", {"org": owner.name, "admin": admin, "token_sha256_prefix": digest[:12]})
     return value
 
 
@@ -192,6 +196,17 @@ def add_collection(
             default_tlp=int(default_tlp),
         )
     ).inserted_primary_key[0]
+    record_write(
+        conn,
+        "admin.collection",
+        {
+            "id": collection_uuid,
+            "root": root.name,
+            "title": title,
+            "alias": alias,
+            "default_tlp": default_tlp.label,
+        },
+    )
     return Collection(cid, collection_uuid, root.id, title, description, alias, default_tlp)
 
 
@@ -225,6 +240,9 @@ def list_collections(conn: Connection, root: Root | None = None) -> list[Collect
 
 def grant(conn: Connection, coll: Collection, who: Org, *, read: bool, write: bool) -> None:
     """Set (not add to) an organization's rights on a collection."""
+    record_write(
+        conn, "admin.grant", {"collection": coll.uuid, "org": who.name, "read": read, "write": write}
+    )
     where = (collection_right.c.collection_id == coll.id) & (collection_right.c.org_id == who.id)
     if conn.execute(sa.select(collection_right.c.org_id).where(where)).first():
         conn.execute(collection_right.update().where(where).values(can_read=read, can_write=write))

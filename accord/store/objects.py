@@ -7,6 +7,7 @@ increasing and paging by it never repeats or skips an object.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.audit.log import record_write
 from accord.stix.extensions import TOMBSTONE_TYPE
 from accord.stix.markings import TLP, marked_tlp, recipients_of, tlp_of
 from accord.stix.timestamps import format_us, now_us, parse_us
@@ -264,6 +266,19 @@ def _insert(
     for _, cand in to_store:
         if cand.obj["type"] == TOMBSTONE_TYPE:
             _apply_tombstone(conn, coll, producer, cand.obj)
+    record_write(
+        conn,
+        "objects.add",
+        {
+            "collection": coll.uuid,
+            "producer": producer.name,
+            "source": source,
+            "objects": [
+                [c.stix_id, c.version, c.date_added_us, hashlib.sha256(c.body.encode()).hexdigest()]
+                for _, c in to_store
+            ],
+        },
+    )
 
 
 def _sighted(obj: dict[str, Any]) -> str | None:

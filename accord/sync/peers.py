@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from accord.audit.log import record_write
 from accord.policy import PeerScope, Reader, arrival_refusal
 from accord.stix.markings import TLP, recipients_of
 from accord.stix.timestamps import now_us
@@ -103,6 +104,11 @@ def add_peer(
             failures=0,
         )
     )
+    record_write(
+        conn,
+        "peer.add",
+        {"name": name, "url": url, "max_tlp": max_tlp.label, "sightings_collection": sightings_collection},
+    )
     for direction, items in (("pull", pulls), ("push", pushes)):
         for item in items:
             first, second = _split_mapping(item, f"--{direction}")
@@ -123,6 +129,9 @@ def add_link(conn: Connection, peer_name: str, direction: str, remote: str, loca
     coll = admin.collection_by_uuid(conn, local)
     if coll is None:
         raise admin.AdminError(f"--{direction}: no local collection {local}")
+    record_write(
+        conn, "peer.link", {"peer": peer_name, "direction": direction, "remote": remote, "local": local}
+    )
     conn.execute(
         peer_link.insert().values(
             peer_id=pid,
@@ -161,6 +170,8 @@ def set_peer(
         raise admin.AdminError(f"no peer named {name!r}")
     if values:
         conn.execute(peer.update().where(peer.c.name == name).values(**values))
+        changed = {k: v for k, v in values.items() if k != "token"} | ({"token": "changed"} if token else {})
+        record_write(conn, "peer.set", {"name": name, **changed})
     found = get_peer(conn, name)
     assert found is not None
     return found

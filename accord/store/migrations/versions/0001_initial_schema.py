@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 11:56:05.934354
+Create Date: 2026-11-29 12:03:02.504883
 """
 
 from alembic import op
@@ -25,6 +25,46 @@ def upgrade() -> None:
     sa.Column('max_content_length', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_root')),
     sa.UniqueConstraint('name', name=op.f('uq_api_root_name'))
+    )
+    op.create_table('audit_countersignature',
+    sa.Column('log_id', sa.String(length=44), nullable=False),
+    sa.Column('tree_size', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('timestamp', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('signer_id', sa.String(length=44), nullable=False),
+    sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('signer_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('signature', sa.LargeBinary(length=64), nullable=False),
+    sa.Column('received_at', sa.String(length=27), nullable=False),
+    sa.PrimaryKeyConstraint('log_id', 'tree_size', 'timestamp', 'signer_id', name=op.f('pk_audit_countersignature'))
+    )
+    op.create_table('audit_leaf',
+    sa.Column('idx', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('at', sa.String(length=27), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('record', sa.Text(), nullable=False),
+    sa.Column('leaf_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('idx', name=op.f('pk_audit_leaf'))
+    )
+    op.create_table('audit_node',
+    sa.Column('level', sa.SmallInteger(), autoincrement=False, nullable=False),
+    sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_audit_node')),
+    sqlite_with_rowid=False
+    )
+    op.create_table('audit_state',
+    sa.Column('id', sa.SmallInteger(), autoincrement=False, nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('frontier', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_state'))
+    )
+    op.create_table('audit_tree_head',
+    sa.Column('tree_size', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('timestamp', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('log_id', sa.String(length=44), nullable=False),
+    sa.Column('signature', sa.LargeBinary(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('tree_size', 'timestamp', name=op.f('pk_audit_tree_head'))
     )
     op.create_table('node_clock',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,5 +238,10 @@ def downgrade() -> None:
     op.drop_table('org')
     op.drop_table('node_setting')
     op.drop_table('node_clock')
+    op.drop_table('audit_tree_head')
+    op.drop_table('audit_state')
+    op.drop_table('audit_node')
+    op.drop_table('audit_leaf')
+    op.drop_table('audit_countersignature')
     op.drop_table('api_root')
     # ### end Alembic commands ###

@@ -1,0 +1,230 @@
+"""Find, validate and canonicalise indicators in one pass per type over normalised text."""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+from . import patterns as P
+from .normalize import normalize
+from .validate import (
+    FILE_LIKE_TLDS,
+    hash_type,
+    looks_like_av_name,
+    strip_trailing,
+    tlds,
+    valid_base58check,
+    valid_bech32,
+    valid_hostname,
+    valid_ipv4,
+    valid_ipv6,
+    version_context,
+)
+
+TYPES = (
+    "ipv4", "ipv6", "cidr", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",
+    "cve", "attack", "btc", "file", "registry", "asn",
+)
+
+
+class _Spans:
+    """Character ranges already claimed by a URL, e-mail or registry key (hosts are not re-reported)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+    def covers(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i >= 0 and self.ends[i] > pos
+
+
+def canon_url(url: str) -> str:
+    """Lowercase scheme and host, Unicode IDN host; '' when the host is not a real host."""
+    scheme, _, rest = url.partition("://")
+    cut = len(rest)
+    for sep in "/?#":
+        j = rest.find(sep)
+        if j != -1:
+            cut = min(cut, j)
+    authority, tail = rest[:cut].replace(P.IDEOGRAPHIC_DOT, "."), rest[cut:]
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):
+        host, _, port = hostport[1:].partition("]")
+        canon_host = valid_ipv6(host)
+        if not canon_host:
+            return ""
+        canon_host = f"[{canon_host}]{port}"
+    else:
+        host, colon, port = hostport.partition(":")
+        if port and not port.isdigit():
+            return ""
+        parts = tuple(host.split("."))
+        if len(parts) == 4 and all(p.isdigit() for p in parts):
+            canon_host = valid_ipv4(parts)
+        else:
+            canon_host = valid_hostname(host, strict_case=False)
+        if not canon_host:
+            return ""
+        canon_host += colon + port
+    return f"{scheme.lower()}://{userinfo}{at}{canon_host}{tail}"
+
+
+def _dotted(token: str, before: str, after: str, prefix: str) -> tuple[str, str]:
+    """Classify a dotted token as ('domain'|'file', value) or ('', '')."""
+    labels = token.split(".")
+    ext = labels[-1].lower()
+    if all(lab.isdigit() for lab in labels):
+        return "", ""
+    is_tld = ext in tlds()
+    if ext in P.FILE_EXT_SET and (not is_tld or (ext in FILE_LIKE_TLDS and len(labels) == 2)):
+        return "file", token
+    if looks_like_av_name(token, before, after):
+        return "", ""
+    host = valid_hostname(token)
+    while not host and len(labels) > 2 and not labels[-1].islower():
+        labels = labels[:-1]  # "evil.com.The next sentence", "evil.com。SHA1: ..."
+        host = valid_hostname(".".join(labels))
+    if host and not version_context(prefix):
+        return "domain", host
+    return "", ""
+
+
+def _anchored(rx: re.Pattern[str], text: str, anchor: re.Pattern[str], back: str, limit: int) -> Iterator:
+    """Matches of `rx` that contain a cheap literal-led `anchor`: the engine skips to each anchor, we
+    step left over at most `limit` characters of `back`, then try `rx` there once."""
+    last = -1
+    for a in anchor.finditer(text):
+        pos = a.start()
+        if pos < last:
+            continue
+        stop = max(0, pos - limit)
+        while pos > stop and text[pos - 1] in back:
+            pos -= 1
+        m = rx.match(text, pos)
+        if m and m.end() > a.start():
+            last = m.end()
+            yield m
+
+
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+_DIGITS = frozenset("0123456789")
+_LOCAL_PART = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_SCHEME_CH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_AT = re.compile("@")
+_URL_AT = re.compile("://")
+
+
+def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """All indicators in `raw`, refanged, canonical, de-duplicated and sorted, keyed by type."""
+    want = set(types or TYPES)
+    text = normalize(raw)
+    found: dict[str, set[str]] = {t: set() for t in TYPES}
+    spans = _Spans()
+
+    if "://" in text:
+        for m in _anchored(P.URL, text, _URL_AT, _SCHEME_CH, 6):
+            value = strip_trailing(m.group())
+            canon = canon_url(value)
+            if canon and "://" in canon and len(canon.split("://", 1)[1]) > 0:
+                found["url"].add(canon)
+                spans.add(m.start(), m.start() + len(value))
+    if "@" in text:
+        for m in _anchored(P.EMAIL, text, _AT, _LOCAL_PART, 64):
+            if spans.covers(m.start()):
+                continue
+            value = strip_trailing(m.group())
+            local, _, host = value.replace(P.IDEOGRAPHIC_DOT, ".").partition("@")
+            canon = valid_hostname(host, strict_case=False)
+            if canon and local.strip("."):
+                found["email"].add(f"{local.lower()}@{canon}")
+                spans.add(m.start(), m.start() + len(value))
+    if "\\" in text:
+        for m in P.REGISTRY.finditer(text):
+            value = strip_trailing(m.group()).replace("\\\\", "\\")
+            if "\\" in value:
+                found["registry"].add(value)
+                spans.add(m.start(), m.start() + len(m.group()))
+
+    ipv4_matches = _anchored(P.IPV4, text, P.IPV4_ANCHOR, _DIGITS, 3)
+    if P.IDEOGRAPHIC_DOT in text:
+        ipv4_matches = chain(ipv4_matches, _anchored(P.IPV4, text, P.IPV4_ANCHOR_IDEOGRAPHIC, _DIGITS, 3))
+    for m in ipv4_matches:
+        if spans.covers(m.start()):
+            continue
+        canon = valid_ipv4(m.groups()[:4])
+        if not canon or canon.startswith("0.") or version_context(
+            text[max(0, m.start() - 24) : m.start()], text[m.end() : m.end() + 48]
+        ):
+            continue
+        if m.group(5) is not None:
+            bits = int(m.group(5))
+            if bits <= 32:
+                found["cidr"].add(str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)))
+            continue
+        found["ipv4"].add(canon)
+    for m in _anchored(P.IPV6, text, P.IPV6_ANCHOR, _HEXDIGITS, 4):
+        if spans.covers(m.start()):
+            continue
+        body = m.group()
+        bits = m.group(1)
+        if bits is not None:
+            body = body[: body.rindex("/")]
+        canon = valid_ipv6(body)
+        if not canon:
+            continue
+        end = m.end()
+        if end < len(text) and (text[end].isascii() and (text[end].isalnum() or text[end] == "_")):
+            continue
+        if bits is not None and int(bits) <= 128:
+            found["cidr"].add(str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)))
+        else:
+            found["ipv6"].add(canon)
+
+    for m in P.LONG_TOKEN.finditer(text):
+        token = m.group()
+        if spans.covers(m.start()):
+            continue
+        kind = hash_type(token) if all(c in _HEXDIGITS for c in token) else ""
+        if kind:
+            found[kind].add(token.lower())
+        elif token[0] in "13" and len(token) <= 35 and valid_base58check(token):
+            found["btc"].add(token)
+    for rx in (P.BECH32, P.BECH32_UPPER):
+        for m in rx.finditer(text):
+            if valid_bech32(m.group()) and not spans.covers(m.start()):
+                found["btc"].add(m.group().lower())
+    cve_rx = P.CVE_ANY_CASE if ("cve" in text or "Cve" in text) else P.CVE
+    for m in cve_rx.finditer(text):
+        if 1999 <= int(m.group(1)) <= 2100:
+            found["cve"].add(f"CVE-{m.group(1)}-{m.group(2)}")
+    for m in P.ATTACK.finditer(text):
+        if 1000 <= int(m.group(1)) <= 1999 and not spans.covers(m.start()):
+            found["attack"].add(f"T{m.group(1)}" + (f".{m.group(2)}" if m.group(2) else ""))
+    for m in P.ASN.finditer(text):
+        num = int(m.group(1))
+        if 0 < num < 4294967296:
+            found["asn"].add(f"AS{num}")
+
+    for m in P.DOMAIN.finditer(text):
+        start = m.start()
+        if spans.covers(start):
+            continue
+        token = strip_trailing(m.group().replace(P.IDEOGRAPHIC_DOT, "."))
+        if "." not in token:
+            continue
+        before = text[start - 1] if start else ""
+        after = text[start + len(token)] if start + len(token) < len(text) else ""
+        kind, value = _dotted(token, before, after, text[max(0, start - 24) : start])
+        if kind:
+            found[kind].add(value)
+
+    return {t: sorted(found[t]) for t in TYPES if t in want and found[t]}

@@ -1,0 +1,1 @@
+"""Shipped data files (gazetteer); a package so setuptools includes them as package data."""
