@@ -34,6 +34,8 @@ class PassResult:
 
 
 def pull(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: PassResult) -> None:
+    # The query keeps its starting point while following `next`; the stored cursor moves with every
+    # page, so a restart resumes after the last page committed.
     cursor, token = link.cursor_text, None
     while True:
         page = client.objects_page(link.remote_collection, cursor, token)
@@ -55,8 +57,6 @@ def pull(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
                 values |= {"cursor_text": page.last_added, "cursor_us": parse_us(page.last_added)}
             conn.execute(peer_link.update().where(peer_link.c.id == link.id).values(**values))
         result.pulled += stored
-        if page.last_added:
-            cursor = page.last_added
         if not page.more:
             return
         token = page.next

@@ -114,6 +114,14 @@ class NodeProc:
             )
             return [orjson.loads(r.body) for r in rows]
 
+    def count(self, coll: str) -> int:
+        with read_transaction(self.engine) as conn:
+            return conn.execute(
+                sa.select(sa.func.count())
+                .select_from(stix_object.join(collection, collection.c.id == stix_object.c.collection_id))
+                .where(collection.c.uuid == coll)
+            ).scalar_one()
+
     def versions(self, coll: str) -> set[tuple[str, str]]:
         return {(o["id"], o.get("modified", "")) for o in self.stored(coll)}
 
