@@ -22,8 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import OperationalError
 
 from accord.audit.command import audit_app
-from accord.extract.command import extract_command
 from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from accord.extract.command import extract_command
 from accord.importers import (
     ImportError_,
     import_medallion,
@@ -38,6 +38,7 @@ from accord.stix.markings import TLP
 from accord.store import admin
 from accord.store.engine import StoreError, read_transaction, write_transaction
 from accord.store.queries import Filters, select_page
+from accord.sweep.command import sweep_command
 
 app = typer.Typer(
     help="Accord: a node for cross-border cooperation against cybercrime.",
@@ -54,6 +55,7 @@ peer_app = typer.Typer(help="Peer nodes this node exchanges intelligence with.",
 app.add_typer(peer_app, name="peer")
 app.add_typer(audit_app, name="audit")
 app.command("extract")(extract_command)
+app.command("sweep")(sweep_command)
 
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -526,6 +528,20 @@ def sync_command(
                 print(f"{name}: failed: {exc}", file=sys.stderr)
         if failed:
             raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Keep the nodes' data here [default: temporary]")
+    ] = None,
+    base_port: Annotated[int, typer.Option(help="First of three loopback ports")] = 6801,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop after showing the results")] = False,
+) -> None:
+    """Three nodes on loopback — two national CERTs and a company — sharing within TLP limits."""
+    from accord.sync.demo import demo as run
+
+    raise typer.Exit(run(directory, base_port, lambda line: print(line, flush=True), stay=not exit_after))
 
 
 def main() -> None:

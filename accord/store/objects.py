@@ -26,6 +26,26 @@ from accord.store.schema import node_clock, stix_object
 
 _CHUNK = 500  # ids per IN (...) lookup: well inside every database's parameter limit
 
+# Rows inserted since the planner's statistics were last refreshed, per database (PostgreSQL only).
+_growth: dict[str, tuple[int, int]] = {}
+
+
+def keep_statistics_fresh(conn: Connection, inserted: int) -> None:
+    """ANALYZE stix_object on PostgreSQL once it has grown by a fifth (at least 5,000 rows).
+
+    Autovacuum gets there too, but only a minute or more later; until then the planner believes a
+    freshly loaded collection is empty and picks plans that scan it whole.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    key = str(conn.engine.url)
+    since, size = _growth.get(key, (0, 0))
+    since += inserted
+    if since >= max(5000, size // 5):
+        conn.exec_driver_sql("ANALYZE stix_object")
+        size, since = size + since, 0
+    _growth[key] = (since, size)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -88,35 +108,31 @@ def advance_clock(conn: Connection, at_least_us: int) -> None:
     )
 
 
-def _existing(conn: Connection, coll: Collection, ids: Sequence[str]) -> dict[tuple[str, int, str], str]:
-    found: dict[tuple[str, int, str], str] = {}
+def _known(
+    conn: Connection, coll: Collection, ids: Sequence[str]
+) -> tuple[dict[str, int], dict[tuple[str, int, str], str]]:
+    """Who owns each id (node-wide), and the versions of them already in ``coll`` with their JSON.
+
+    One lookup by ``stix_id`` (its own index), whatever the planner thinks of the collection's size.
+    """
+    owners: dict[str, int] = {}
+    existing: dict[tuple[str, int, str], str] = {}
+    in_collection = sa.case((stix_object.c.collection_id == coll.id, stix_object.c.body), else_=None)
     for start in range(0, len(ids), _CHUNK):
         rows = conn.execute(
             sa.select(
                 stix_object.c.stix_id,
+                stix_object.c.producer_org_id,
                 stix_object.c.version_us,
                 stix_object.c.spec_version,
-                stix_object.c.body,
-            ).where(
-                stix_object.c.collection_id == coll.id, stix_object.c.stix_id.in_(ids[start : start + _CHUNK])
-            )
-        )
-        for row in rows:
-            found[(row.stix_id, row.version_us, row.spec_version)] = row.body
-    return found
-
-
-def _owners(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
-    owners: dict[str, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            sa.select(stix_object.c.stix_id, stix_object.c.producer_org_id)
-            .where(stix_object.c.stix_id.in_(ids[start : start + _CHUNK]))
-            .distinct()
+                in_collection.label("body"),
+            ).where(stix_object.c.stix_id.in_(ids[start : start + _CHUNK]))
         )
         for row in rows:
             owners.setdefault(row.stix_id, row.producer_org_id)
-    return owners
+            if row.body is not None:
+                existing[(row.stix_id, row.version_us, row.spec_version)] = row.body
+    return owners, existing
 
 
 def _same(a: str, b: str) -> bool:
@@ -171,8 +187,7 @@ def add_objects(
         return [o for o in outcomes if o is not None]
 
     ids = sorted({c.stix_id for _, c in candidates})
-    owners = _owners(conn, ids)
-    existing = _existing(conn, coll, ids)
+    owners, existing = _known(conn, coll, ids)
     to_store: list[tuple[int, _Candidate]] = []
     seen: dict[tuple[str, int, str], str] = {}
     for index, cand in candidates:
@@ -263,6 +278,7 @@ def _insert(
             }
         )
     conn.execute(stix_object.insert(), rows)
+    keep_statistics_fresh(conn, len(rows))
     for _, cand in to_store:
         if cand.obj["type"] == TOMBSTONE_TYPE:
             _apply_tombstone(conn, coll, producer, cand.obj)
