@@ -535,7 +535,7 @@ def demo(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Keep the nodes' data here [default: temporary]")
     ] = None,
-    base_port: Annotated[int, typer.Option(help="First of three loopback ports")] = 6801,
+    base_port: Annotated[int, typer.Option(help="First of three loopback ports (0: any free ports)")] = 6801,
     exit_after: Annotated[bool, typer.Option("--exit", help="Stop after showing the results")] = False,
 ) -> None:
     """Three nodes on loopback — two national CERTs and a company — sharing within TLP limits."""

@@ -94,13 +94,15 @@ def _holdings(node: DemoNode) -> list[tuple[str, str, str, str]]:
             .where(stix_object.c.type.in_(["indicator", "sighting"]))
             .order_by(stix_object.c.date_added_us)
         )
+        bodies = [(r, json.loads(r.body)) for r in rows]
+        names = {b["id"]: b.get("name", b["id"]) for _, b in bodies if b["type"] == "indicator"}
         out = []
-        for r in rows:
-            body = json.loads(r.body)
-            label = (
-                body.get("name")
-                or f"sighting x{body.get('count', 1)} of {body.get('sighting_of_ref', '')[:20]}…"
-            )
+        for r, body in bodies:
+            if body["type"] == "sighting":
+                sighted = names.get(body["sighting_of_ref"], "an indicator")
+                label = f"sighting ({body.get('count', 1)}x) of {sighted}"
+            else:
+                label = body.get("name", body["id"])
             out.append((r.title, label, TLP(r.tlp).label, r.source or "(here)"))
         return out
 
@@ -180,6 +182,7 @@ def run_demo(base: Path, base_port: int, say: Callable[[str], None], stay: bool)
     peer(us, cn, TLP.RED, sightings=cn_sightings)
     peer(cn, us, TLP.RED)
     peer(co, us, TLP.GREEN, sightings=us_sightings)
+    peer(us, co, TLP.GREEN)  # no links: US-CERT knows the company as a peer, so its sightings are checked
     with write_transaction(us.node.engine) as conn:
         add_link(conn, "cert-cn", "pull", cn_bilateral, us_from_cn)
     with write_transaction(cn.node.engine) as conn:
@@ -253,13 +256,14 @@ def run_demo(base: Path, base_port: int, say: Callable[[str], None], stay: bool)
         sightings = _sweep_company(co, base)
         if sightings:
             _post(co, co_local, sightings)
-            say(f"\nThe company swept its logs and recorded {len(sightings)} sighting(s).")
+            count = sum(1 for o in sightings if o["type"] == "sighting")
+            say(f"\nThe company swept its logs: {count} sighting(s), which now travel home to the producers.")
             _wait(lambda: any(h[0] == "Sightings" for h in _holdings(cn)), 45)
 
         for n in nodes.values():
             say(f"\n{n.name} holds:")
             for title, name, tlp, origin in _holdings(n):
-                say(f"  {tlp:17} {name:48} in {title!r:18} from {origin}")
+                say(f"  {tlp:17} {name[:60]:60} in {title!r:18} from {origin}")
         say(
             "\nNote what did not travel: the AMBER phishing sender stayed with US-CERT (AMBER is never "
             "forwarded), the RED lead reached US-CERT only, and the company received GREEN only."
