@@ -121,7 +121,7 @@ def run_demo(base: Path, base_port: int, say: Callable[[str], None], stay: bool)
         name: DemoNode(
             name,
             open_node(Settings(base / name, f"sqlite:///{base / name / 'accord.db'}"))[0],
-            _free_port(base_port + i),
+            _free_port(base_port + i if base_port else 0),
         )
         for i, name in enumerate(NODES)
     }
