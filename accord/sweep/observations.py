@@ -1,0 +1,161 @@
+"""Batch of events -> long table of canonical observations (line, obj, kind, field, value, ip4).
+
+Every observable becomes one row keyed by its STIX object path (`kind`) and by the object it belongs to
+(`obj`), so AND-on-the-same-object is a group-by and every lookup is a join. Canonical forms are computed
+with polars expressions; only values outside the common shapes (IPv6, IDN, URLs with escapes or ports)
+go through the scalar functions of `normalize`, once per distinct value.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from accord.sweep import normalize
+
+SCHEMA = {
+    "line": pl.Int64,
+    "obj": pl.Utf8,
+    "kind": pl.Utf8,
+    "field": pl.Utf8,
+    "value": pl.Utf8,
+    "ip4": pl.Int64,
+}
+V4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"  # noqa: E501
+_FAST_URL = r"^(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
+
+
+def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
+    """Apply a scalar canonicalizer once per distinct value."""
+    uniq = values.drop_nulls().unique()
+    mapping = {v: fn(v) for v in uniq.to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+
+
+def _ip_rows(df: pl.DataFrame, field: str, need_ip4: bool = True) -> pl.DataFrame:
+    col = df.select("line", pl.col(field).str.strip_chars().alias("raw")).drop_nulls("raw")
+    is4 = col["raw"].str.contains(V4)
+    v4 = col.filter(is4)
+    if need_ip4 and len(v4):
+        octets = v4["raw"].str.split_exact(".", 3).struct.unnest()
+        ip4: pl.Series | pl.Expr = sum(
+            octets[c].cast(pl.Int64) * (1 << (8 * (3 - i))) for i, c in enumerate(octets.columns)
+        )  # type: ignore[assignment]
+    else:
+        ip4 = pl.lit(None, pl.Int64)
+    v4 = v4.with_columns(value=pl.col("raw"), ip4=ip4, kind=pl.lit("ipv4-addr:value"))
+    other = col.filter(~is4 & col["raw"].str.contains(":"))
+    canon = _scalar(other["raw"], normalize.ip) if len(other) else pl.Series([], dtype=pl.Utf8)
+    # an IPv4-mapped text such as ::ffff:1.2.3.4 stays IPv6 in its canonical form
+    other = other.with_columns(
+        value=canon, ip4=pl.lit(None, pl.Int64), kind=pl.lit("ipv6-addr:value")
+    ).drop_nulls("value")
+    out = pl.concat([v4.select("line", "kind", "value", "ip4"), other.select("line", "kind", "value", "ip4")])
+    return out.with_columns(field=pl.lit(field))
+
+
+def _domain(values: pl.Expr) -> pl.Expr:
+    return values.str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
+
+
+def _domain_rows(df: pl.DataFrame, field: str, obj: str) -> pl.DataFrame:
+    col = df.select("line", _domain(pl.col(field)).alias("value")).filter(pl.col("value").str.len_bytes() > 0)
+    ascii_ = col["value"].str.contains(r"^[\x00-\x7f]*$")
+    if not ascii_.all():
+        col = col.with_columns(
+            value=pl.when(ascii_).then(pl.col("value")).otherwise(_scalar(col["value"], normalize.domain))
+        )
+    return col.drop_nulls().with_columns(
+        kind=pl.lit("domain-name:value"), field=pl.lit(field), obj=pl.lit(obj)
+    )
+
+
+def _url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    col = df.select("line", pl.col(field).str.strip_chars().alias("raw")).drop_nulls("raw")
+    groups = col["raw"].str.extract_groups(_FAST_URL)
+    fast = groups.struct.field("1").is_not_null()
+    canon_fast = groups.struct.field("1") + groups.struct.field("2").fill_null("/")
+    slow = col.filter(~fast)
+    slow_canon = _scalar(slow["raw"], normalize.url) if len(slow) else pl.Series([], dtype=pl.Utf8)
+    urls = pl.concat(
+        [
+            col.filter(fast).with_columns(value=canon_fast.filter(fast)),
+            slow.with_columns(value=slow_canon),
+        ]
+    ).drop_nulls("value")
+    host = urls["value"].str.extract(r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)", 1)
+    hosts = (
+        urls.select("line")
+        .with_columns(value=host)
+        .drop_nulls("value")
+        .filter(~pl.col("value").str.contains(V4))
+    )
+    url_rows = urls.select("line", "value").with_columns(
+        kind=pl.lit("url:value"), field=pl.lit(field), obj=pl.lit(field)
+    )
+    host_rows = hosts.with_columns(
+        kind=pl.lit("domain-name:value"), field=pl.lit(field), obj=pl.lit(field + "#host")
+    )
+    return url_rows, host_rows
+
+
+def build(
+    frame: pl.DataFrame, roles: dict[str, str], kinds: frozenset[str] | None = None, need_ip4: bool = True
+) -> pl.DataFrame:
+    """Observations of a batch, in the column order of SCHEMA: all of them, or only those of `kinds`
+    (the object paths some compiled lookup uses), with the integer IPv4 form only if CIDRs need it."""
+    parts: list[pl.DataFrame] = []
+    ip_kinds = {"ipv4-addr:value", "ipv6-addr:value"}
+
+    def wanted(*ks: str) -> bool:
+        return kinds is None or any(k in kinds for k in ks)
+
+    def add(df: pl.DataFrame, obj: str | None = None, kind: str | None = None) -> None:
+        cols = {}
+        if obj is not None:
+            cols["obj"] = pl.lit(obj)
+        if kind is not None:
+            cols["kind"] = pl.lit(kind)
+        if "ip4" not in df.columns:
+            cols["ip4"] = pl.lit(None, pl.Int64)
+        parts.append(df.with_columns(**cols).select([pl.col(c).cast(t) for c, t in SCHEMA.items()]))
+
+    for field, role in roles.items():
+        if role in ("src_ip", "dst_ip", "ip"):
+            nt_kind = f"network-traffic:{role[:3]}_ref.value"
+            if not wanted(*ip_kinds, nt_kind):
+                continue
+            ips = _ip_rows(frame, field, need_ip4)
+            if wanted(*ip_kinds):
+                add(ips, obj=field)
+            if role != "ip" and wanted(nt_kind):
+                add(ips, obj="nt", kind=nt_kind)
+        elif role in ("src_port", "dst_port"):
+            if not wanted(f"network-traffic:{role}"):
+                continue
+            port = pl.col(field).str.strip_chars().cast(pl.Int64, strict=False)
+            df = frame.select("line", port.cast(pl.Utf8).alias("value")).drop_nulls()
+            add(df.with_columns(field=pl.lit(field)), obj="nt", kind=f"network-traffic:{role}")
+        elif role == "domain":
+            if wanted("domain-name:value"):
+                add(_domain_rows(frame, field, field))
+        elif role == "url":
+            if wanted("url:value", "domain-name:value"):
+                urls, hosts = _url_rows(frame, field)
+                add(urls)
+                add(hosts)
+        elif role.startswith("hash:"):
+            if not wanted(f"file:hashes.{role[5:]}"):
+                continue
+            df = frame.select(
+                "line", pl.col(field).str.strip_chars().str.to_lowercase().alias("value")
+            ).drop_nulls()
+            add(df.with_columns(field=pl.lit(field)), obj="file", kind=f"file:hashes.{role[5:]}")
+        elif role == "email" and wanted("email-addr:value"):
+            df = frame.select(
+                "line", pl.col(field).str.strip_chars().str.to_lowercase().alias("value")
+            ).drop_nulls()
+            add(df.with_columns(field=pl.lit(field)), obj=field, kind="email-addr:value")
+    if not parts:
+        return pl.DataFrame(schema=SCHEMA)
+    out = pl.concat(parts)
+    return out.filter(pl.col("value").str.len_bytes() > 0)

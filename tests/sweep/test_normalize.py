@@ -1,0 +1,63 @@
+"""Canonical forms: each rule of the matching semantics that lives in value normalization."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.sweep import normalize
+
+
+@pytest.mark.parametrize(
+    ("raw", "canon"),
+    [
+        ("Evil.COM", "evil.com"),
+        ("evil.com.", "evil.com"),
+        ("Bücher.de", "xn--bcher-kva.de"),
+        ("XN--BCHER-KVA.de", "xn--bcher-kva.de"),
+        (" spaced.org ", "spaced.org"),
+    ],
+)
+def test_domain_canonical(raw: str, canon: str) -> None:
+    assert normalize.domain(raw) == canon
+
+
+@pytest.mark.parametrize(
+    ("raw", "canon"),
+    [
+        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+        ("2001:db8::0:1", "2001:db8::1"),
+        ("10.1.2.3", "10.1.2.3"),
+        ("not-an-ip", None),
+        ("01.2.3.4", None),
+    ],
+)
+def test_ip_canonical(raw: str, canon: str | None) -> None:
+    assert normalize.ip(raw) == canon
+
+
+@pytest.mark.parametrize(
+    ("raw", "canon"),
+    [
+        ("HTTP://Evil.COM/a", "http://evil.com/a"),
+        ("http://evil.com:80/a", "http://evil.com/a"),
+        ("https://evil.com:443/a", "https://evil.com/a"),
+        ("http://evil.com:8080/a", "http://evil.com:8080/a"),
+        ("http://evil.com/a#frag", "http://evil.com/a"),
+        ("http://evil.com/%7euser/%41", "http://evil.com/~user/A"),
+        ("http://evil.com/a%2fb", "http://evil.com/a%2Fb"),
+        ("http://evil.com", "http://evil.com/"),
+        ("http://evil.com?q=1", "http://evil.com/?q=1"),
+        ("http://Bücher.de/x", "http://xn--bcher-kva.de/x"),
+        ("/relative/path", None),
+    ],
+)
+def test_url_canonical(raw: str, canon: str | None) -> None:
+    assert normalize.url(raw) == canon
+
+
+def test_hash_and_email_are_case_insensitive() -> None:
+    assert normalize.hash_value("ABCDEF") == "abcdef"
+    assert normalize.email("Mallory@Evil.COM") == "mallory@evil.com"
+    assert normalize.hash_algo("sha256") == "SHA-256"
+    assert normalize.hash_algo("SHA-1") == "SHA-1"
+    assert normalize.hash_algo("ssdeep") is None
