@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accord.cases.http import RfaApi
 from accord.node import Node
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
@@ -23,7 +24,7 @@ def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
     """The node's ASGI app; ``background_sync`` runs the peers' sync loop while it serves."""
     api = TaxiiApi(node)
     objects = "/{root}/collections/{collection}/objects"
-    routes = [
+    routes = RfaApi(node, api.authenticator).routes() + [
         Route("/taxii2/", api.discovery, methods=["GET"]),
         Route("/{root}/", api.api_root, methods=["GET"]),
         Route("/{root}/status/{status}/", api.status, methods=["GET"]),

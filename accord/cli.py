@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import OperationalError
 
 from accord.audit.command import audit_app
+from accord.cases.command import rfa_app
 from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 from accord.extract.command import extract_command
 from accord.importers import (
@@ -54,6 +55,7 @@ app.add_typer(collection_app, name="collection")
 peer_app = typer.Typer(help="Peer nodes this node exchanges intelligence with.", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")
 app.add_typer(audit_app, name="audit")
+app.add_typer(rfa_app, name="rfa")
 app.command("extract")(extract_command)
 app.command("sweep")(sweep_command)
 

@@ -20,7 +20,7 @@ class Transition:
 
 @dataclass(frozen=True)
 class Escalation:
-    step: str  # a role of the ladder: "case_officer", "supervisor", "hotline", "review"
+    step: str  # a role of the ladder: "case_officer", "supervisor", "hotline", "review_list"
     at: datetime
 
 

@@ -78,6 +78,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "autonomous-system": ("number",),
     "windows-registry-key": (),
     "x-accord-tombstone": ("object_ref", "versions"),
+    "x-accord-request": ("request_type", "requesting_party", "requested_party", "legal_basis"),
+    "x-accord-request-event": ("request_ref", "action", "state", "actor"),
 }
 _TIMESTAMP_PROPERTIES = (
     "valid_from",

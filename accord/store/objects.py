@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from accord.audit.log import record_write
+from accord.cases.index import CASE_TYPES, index_objects
 from accord.stix.extensions import TOMBSTONE_TYPE
 from accord.stix.markings import TLP, marked_tlp, recipients_of, tlp_of
 from accord.stix.timestamps import format_us, now_us, parse_us
@@ -282,6 +283,9 @@ def _insert(
     for _, cand in to_store:
         if cand.obj["type"] == TOMBSTONE_TYPE:
             _apply_tombstone(conn, coll, producer, cand.obj)
+    cases = [c.obj for _, c in to_store if c.obj["type"] in CASE_TYPES]
+    if cases:
+        index_objects(conn, coll.id, cases)
     record_write(
         conn,
         "objects.add",

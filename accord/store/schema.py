@@ -191,3 +191,50 @@ sync_refusal = Table(
     Column("reason", Text, nullable=False),
     Column("at_us", BigInteger, nullable=False),
 )
+
+
+# -- requests for assistance: a derived index over the request and event objects ----------------
+
+rfa_agreement = Table(
+    "rfa_agreement",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("toml", Text, nullable=False),
+)
+
+rfa_case = Table(
+    "rfa_case",
+    metadata,
+    Column("request_id", String(300), primary_key=True),
+    Column("collection_id", Integer, ForeignKey("collection.id"), nullable=False),
+    Column("requester", String(200), nullable=False),
+    Column("requester_identity", String(100), nullable=False, index=True),
+    Column("requested", String(200), nullable=False),
+    Column("requested_identity", String(100), nullable=False, index=True),
+    Column("request_type", String(40), nullable=False),
+    Column("urgency", String(20), nullable=False),
+    Column("state", String(30), nullable=False),
+    Column("before_info", String(30)),
+    Column("agreement_id", String(200)),
+    Column("submitted_us", BigInteger),
+    Column("acknowledged_us", BigInteger),
+    Column("responded_us", BigInteger),
+    Column("closed_us", BigInteger),
+    Column("ack_due_us", BigInteger),
+    Column("response_due_us", BigInteger),
+    Column("paused_since_us", BigInteger),
+    Column("pauses", Text, nullable=False, default="[]"),  # JSON [[start_us, end_us], ...]
+    Column("preservation_expires_us", BigInteger),
+    Column("renewals", Integer, nullable=False, default=0),
+    Column("updated_us", BigInteger, nullable=False),
+)
+Index("ix_rfa_case_open_due", rfa_case.c.state, rfa_case.c.response_due_us)
+
+rfa_escalation = Table(
+    "rfa_escalation",
+    metadata,
+    Column("request_id", String(300), ForeignKey("rfa_case.request_id"), primary_key=True),
+    Column("step", String(40), primary_key=True),
+    Column("deadline", String(20), primary_key=True),  # "acknowledgement" or "response"
+    Column("at_us", BigInteger, nullable=False),
+)

@@ -45,12 +45,12 @@ _RESERVED_ROOTS = {"taxii2"}
 class TaxiiApi:
     def __init__(self, node: Node) -> None:
         self.node = node
-        self._authenticator = Authenticator(node)
+        self.authenticator = Authenticator(node)
 
     def authenticate(self, request: Request) -> Principal:
         """Every endpoint starts here: content negotiation (406), then credentials (401)."""
         check_accept(request)
-        return self._authenticator(request)
+        return self.authenticator(request)
 
     # -- plumbing -------------------------------------------------------------------------------
 
