@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accord.audit.http import AuditApi
 from accord.cases.http import RfaApi
 from accord.node import Node
 from accord.sync.runner import SyncLoop
@@ -24,19 +25,23 @@ def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
     """The node's ASGI app; ``background_sync`` runs the peers' sync loop while it serves."""
     api = TaxiiApi(node)
     objects = "/{root}/collections/{collection}/objects"
-    routes = RfaApi(node, api.authenticator).routes() + [
-        Route("/taxii2/", api.discovery, methods=["GET"]),
-        Route("/{root}/", api.api_root, methods=["GET"]),
-        Route("/{root}/status/{status}/", api.status, methods=["GET"]),
-        Route("/{root}/collections/", api.collections, methods=["GET"]),
-        Route("/{root}/collections/{collection}/", api.collection, methods=["GET"]),
-        Route(objects + "/", api.get_objects, methods=["GET"]),
-        Route(objects + "/", api.add_objects, methods=["POST"]),
-        Route(objects + "/{object}/", api.get_object, methods=["GET"]),
-        Route(objects + "/{object}/", api.delete_object, methods=["DELETE"]),
-        Route(objects + "/{object}/versions/", api.versions, methods=["GET"]),
-        Route("/{root}/collections/{collection}/manifest/", api.manifest, methods=["GET"]),
-    ]
+    routes = (
+        RfaApi(node, api.authenticator).routes()
+        + AuditApi(node, api.authenticator).routes()
+        + [
+            Route("/taxii2/", api.discovery, methods=["GET"]),
+            Route("/{root}/", api.api_root, methods=["GET"]),
+            Route("/{root}/status/{status}/", api.status, methods=["GET"]),
+            Route("/{root}/collections/", api.collections, methods=["GET"]),
+            Route("/{root}/collections/{collection}/", api.collection, methods=["GET"]),
+            Route(objects + "/", api.get_objects, methods=["GET"]),
+            Route(objects + "/", api.add_objects, methods=["POST"]),
+            Route(objects + "/{object}/", api.get_object, methods=["GET"]),
+            Route(objects + "/{object}/", api.delete_object, methods=["DELETE"]),
+            Route(objects + "/{object}/versions/", api.versions, methods=["GET"]),
+            Route("/{root}/collections/{collection}/manifest/", api.manifest, methods=["GET"]),
+        ]
+    )
 
     async def taxii_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TaxiiError)

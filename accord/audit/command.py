@@ -120,3 +120,33 @@ def proof(
         "entry": {"at": entry.at, "kind": entry.kind, "record": entry.record},
     }
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@audit_app.command()
+def witness(
+    peer: Annotated[str, typer.Option("--peer", help="The peer whose log to countersign")],
+    data_dir: DataDir = Path(DEFAULT_DATA_DIR),
+    db: Db = None,
+) -> None:
+    """Fetch a peer's signed tree head, check it extends the last one seen, and countersign it."""
+    import httpx
+
+    from accord.audit.witness import WitnessError, audit_base
+    from accord.audit.witness import witness as run_witness
+    from accord.store.engine import read_transaction
+    from accord.sync.peers import get_peer
+
+    engine = _engine(data_dir, db)
+    with read_transaction(engine) as conn:
+        found = get_peer(conn, peer)
+    if found is None:
+        typer.echo(f"accord: error: no peer named {peer!r}", err=True)
+        raise typer.Exit(1)
+    settings_dir = Settings.load(data_dir, db).data_dir
+    with httpx.Client(headers={"Authorization": f"Bearer {found.token}"}, timeout=30) as client:
+        try:
+            head = run_witness(engine, settings_dir, peer, client, audit_base(found.url))
+        except (WitnessError, httpx.HTTPError) as exc:
+            typer.echo(f"accord: error: {' '.join(str(exc).split())}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"countersigned {peer}'s log at {head.tree_size} records")
