@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from accord.audit.http import AuditApi
 from accord.cases.http import RfaApi
+from accord.cases.scheduler import EscalationLoop
 from accord.node import Node
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
@@ -58,13 +59,17 @@ def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        loop = SyncLoop(node.engine) if background_sync else None
-        if loop:
+        loops = (
+            [SyncLoop(node.engine), EscalationLoop(node.engine, node.settings.data_dir)]
+            if background_sync
+            else []
+        )
+        for loop in loops:
             loop.start()
         try:
             yield
         finally:
-            if loop:
+            for loop in loops:
                 loop.stop()
 
     app = Starlette(

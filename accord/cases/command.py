@@ -281,3 +281,25 @@ def report(
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
+
+
+@rfa_app.command("escalate")
+def escalate(data_dir: DataDir = None, db: Db = None) -> None:
+    """Send the escalation steps due now (`accord serve` does this every minute) and record them."""
+    from accord.cases.scheduler import escalate_now
+
+    node = _node(data_dir, db)
+    try:
+        records = escalate_now(node.engine, node.settings.data_dir)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        node.close()
+    for r in records:
+        failed = sum(1 for d in r.deliveries if not d.ok)
+        print(
+            f"{r.request_id}: {r.escalation.step} ({r.deadline_kind} deadline), "
+            f"{len(r.deliveries) - failed} delivered, {failed} failed"
+        )
+    if not records:
+        print("nothing to escalate")

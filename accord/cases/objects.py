@@ -117,7 +117,6 @@ def check_request(fields: dict[str, Any]) -> None:
         raise InvalidRequest("a summary of facts is required")
 
 
-
 def request_object(
     fields: dict[str, Any], *, requester: tuple[str, str], requested: tuple[str, str], tlp: TLP = TLP.RED
 ) -> dict[str, Any]:

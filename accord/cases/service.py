@@ -272,14 +272,25 @@ def timelines(conn: Connection, org: Org | None = None) -> list[RequestTimeline]
                 submitted_at=_dt(case["submitted_us"]),
                 acknowledgement_due=_dt(case["ack_due_us"]),
                 response_due=_dt(case["response_due_us"]),
-                transitions=[
-                    Transition(e["state"], _dt(parse_us(e["created"])), e.get("actor", ""), e.get("reason"))
-                    for e in events
-                ],
+                transitions=_transitions(case, events),
                 escalations=[Escalation(r.step, _dt(r.at_us)) for r in escalations],
             )
         )
     return out
+
+
+def _transitions(case: dict[str, Any], events: list[dict[str, Any]]) -> list[Transition]:
+    """The case's history: its submission (the request object itself), then each event."""
+    first = (
+        [Transition("submitted", _dt(case["submitted_us"]), case["requester"])]
+        if case["submitted_us"]
+        else []
+    )
+    return first + [
+        Transition(e["state"], _dt(parse_us(e["created"])), e.get("actor", ""), e.get("reason"))
+        for e in events
+        if e.get("action") != "submit"
+    ]
 
 
 def add_agreement(conn: Connection, text: str) -> str:
