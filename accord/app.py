@@ -18,6 +18,7 @@ from accord.node import Node
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
 from accord.taxii.media import TaxiiError, error_response
+from accord.web.routes import web_routes
 
 log = logging.getLogger("accord")
 
@@ -42,6 +43,7 @@ def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
             Route(objects + "/{object}/versions/", api.versions, methods=["GET"]),
             Route("/{root}/collections/{collection}/manifest/", api.manifest, methods=["GET"]),
         ]
+        + web_routes(node)
     )
 
     async def taxii_error(_request: Request, exc: Exception) -> Response:

@@ -9,7 +9,9 @@ them, whether they were filed here or arrived from a peer.
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,12 +35,16 @@ def _us(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1_000_000)
 
 
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> Agreement:
+    """Agreements are parsed once per text: indexing a request must not re-read TOML each time."""
+    return parse_agreement(tomllib.loads(text))
+
+
 def agreement_for(conn: Connection, a: str, b: str) -> Agreement | None:
     """The agreement whose two parties are the organizations ``a`` and ``b`` (party id = name)."""
-    import tomllib
-
     for (text,) in conn.execute(sa.select(rfa_agreement.c.toml)):
-        agreement = parse_agreement(tomllib.loads(text))
+        agreement = _parsed(text)
         if {a, b} <= set(agreement.parties):
             return agreement
     return None

@@ -108,15 +108,7 @@ def _objects_of(conn: Connection, case: dict[str, Any]) -> tuple[dict[str, Any],
     rows = conn.execute(
         sa.select(stix_object.c.stix_id, stix_object.c.type, stix_object.c.body)
         .where(stix_object.c.collection_id == case["collection_id"])
-        .where(
-            sa.or_(
-                stix_object.c.stix_id == request_id,
-                sa.and_(
-                    stix_object.c.type == "x-accord-request-event",
-                    stix_object.c.body.contains(f'"request_ref":"{request_id}"', autoescape=True),
-                ),
-            )
-        )
+        .where(sa.or_(stix_object.c.stix_id == request_id, stix_object.c.about_ref == request_id))
         .order_by(stix_object.c.date_added_us)
     )
     objs = [orjson.loads(r.body) for r in rows]

@@ -239,12 +239,17 @@ def list_collections(conn: Connection, root: Root | None = None) -> list[Collect
 
 
 def grant(conn: Connection, coll: Collection, who: Org, *, read: bool, write: bool) -> None:
-    """Set (not add to) an organization's rights on a collection."""
+    """Set (not add to) an organization's rights on a collection (a no-op when they are already so)."""
+    where = (collection_right.c.collection_id == coll.id) & (collection_right.c.org_id == who.id)
+    current = conn.execute(
+        sa.select(collection_right.c.can_read, collection_right.c.can_write).where(where)
+    ).first()
+    if current is not None and (bool(current.can_read), bool(current.can_write)) == (read, write):
+        return
     record_write(
         conn, "admin.grant", {"collection": coll.uuid, "org": who.name, "read": read, "write": write}
     )
-    where = (collection_right.c.collection_id == coll.id) & (collection_right.c.org_id == who.id)
-    if conn.execute(sa.select(collection_right.c.org_id).where(where)).first():
+    if current is not None:
         conn.execute(collection_right.update().where(where).values(can_read=read, can_write=write))
     else:
         conn.execute(

@@ -272,9 +272,7 @@ def _insert(
                 "source": source,
                 "tlp": int(cand.tlp),
                 "recipients": "|" + "|".join(recipients) + "|" if recipients else None,
-                "sighting_of_ref": cand.obj.get("sighting_of_ref")
-                if cand.obj["type"] == "sighting"
-                else None,
+                "about_ref": about_ref(cand.obj),
                 "body": cand.body,
             }
         )
@@ -301,8 +299,19 @@ def _insert(
     )
 
 
-def _sighted(obj: dict[str, Any]) -> str | None:
-    return obj.get("sighting_of_ref") if obj["type"] == "sighting" else None
+# The property that names the object another one is about, per type: indexed as ``about_ref``.
+_ABOUT = {
+    "sighting": "sighting_of_ref",
+    "x-accord-request-event": "request_ref",
+    TOMBSTONE_TYPE: "object_ref",
+}
+
+
+def about_ref(obj: dict[str, Any]) -> str | None:
+    """What a sighting, a request event or a tombstone refers to (None for other objects)."""
+    prop = _ABOUT.get(obj["type"])
+    value = obj.get(prop) if prop else None
+    return value if isinstance(value, str) else None
 
 
 def _apply_tombstone(conn: Connection, coll: Collection, producer: Org, tomb: dict[str, Any]) -> None:

@@ -113,14 +113,15 @@ stix_object = Table(
     Column("tlp", SmallInteger, nullable=False),
     # "|name|identity--…|" of the named recipients, matched with LIKE inside the policy condition.
     Column("recipients", Text),
-    # For sightings: the indicator sighted, so sightings can be routed home to its producer.
-    Column("sighting_of_ref", String(300)),
+    # What the object is about: the indicator a sighting sighted (routed home to its producer), the
+    # request an event belongs to, the object a tombstone deletes (see objects.about_ref).
+    Column("about_ref", String(300)),
     Column("body", Text, nullable=False),
     UniqueConstraint("collection_id", "date_added_us"),
     UniqueConstraint("collection_id", "stix_id", "version_us", "spec_version"),
 )
 Index("ix_stix_object_stix_id", stix_object.c.stix_id)
-Index("ix_stix_object_sighting_of_ref", stix_object.c.sighting_of_ref)
+Index("ix_stix_object_about_ref", stix_object.c.about_ref)
 Index(
     "ix_stix_object_type_added", stix_object.c.collection_id, stix_object.c.type, stix_object.c.date_added_us
 )

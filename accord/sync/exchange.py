@@ -112,7 +112,7 @@ def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: Pass
                 sighting.c.date_added_us > cursor,
                 visible(sighting, peer=True),
                 sa.exists().where(
-                    indicator.c.stix_id == sighting.c.sighting_of_ref, indicator.c.source == peer.name
+                    indicator.c.stix_id == sighting.c.about_ref, indicator.c.source == peer.name
                 ),
             )
             .order_by(sighting.c.date_added_us)

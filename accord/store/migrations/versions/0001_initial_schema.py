@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:37:15.108187
+Create Date: 2026-11-29 12:43:00.777936
 """
 
 from alembic import op
@@ -219,7 +219,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=200), nullable=True),
     sa.Column('tlp', sa.SmallInteger(), nullable=False),
     sa.Column('recipients', sa.Text(), nullable=True),
-    sa.Column('sighting_of_ref', sa.String(length=300), nullable=True),
+    sa.Column('about_ref', sa.String(length=300), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['collection_id'], ['collection.id'], name=op.f('fk_stix_object_collection_id_collection')),
     sa.ForeignKeyConstraint(['producer_org_id'], ['org.id'], name=op.f('fk_stix_object_producer_org_id_org')),
@@ -228,7 +228,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('collection_id', 'stix_id', 'version_us', 'spec_version', name=op.f('uq_stix_object_collection_id_stix_id_version_us_spec_version'))
     )
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
-        batch_op.create_index('ix_stix_object_sighting_of_ref', ['sighting_of_ref'], unique=False)
+        batch_op.create_index('ix_stix_object_about_ref', ['about_ref'], unique=False)
         batch_op.create_index('ix_stix_object_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_stix_object_type_added', ['collection_id', 'type', 'date_added_us'], unique=False)
 
@@ -268,7 +268,7 @@ def downgrade() -> None:
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_object_type_added')
         batch_op.drop_index('ix_stix_object_stix_id')
-        batch_op.drop_index('ix_stix_object_sighting_of_ref')
+        batch_op.drop_index('ix_stix_object_about_ref')
 
     op.drop_table('stix_object')
     with op.batch_alter_table('rfa_case', schema=None) as batch_op:
