@@ -81,9 +81,9 @@ def test_cyber_observables_need_no_timestamps_and_default_to_21() -> None:
 def test_custom_objects_and_properties_are_accepted() -> None:
     validate(
         {
-            "type": "x-accord-request",
+            "type": "x-example-case",
             "spec_version": "2.1",
-            "id": stix_id("x-accord-request", "r"),
+            "id": stix_id("x-example-case", "r"),
             "created": "2026-01-01T00:00:00Z",
             "modified": "2026-01-01T00:00:00Z",
             "x_custom": {"a": 1},

@@ -1,5 +1,6 @@
 """Gazetteer entities in English, Arabic and Chinese."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,10 @@ def test_latin_word_boundaries() -> None:
 SHARED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "article-ar.txt"
 
 
-@pytest.mark.skipif(not SHARED_ARTICLE.is_file(), reason="../shared/examples is not checked out here")
+@pytest.mark.skipif(
+    not SHARED_ARTICLE.is_file() and os.environ.get("CI") != "true",
+    reason="../shared/examples is not beside this checkout (CI=true makes this a failure)",
+)
 def test_shared_arabic_article() -> None:
     """The real Arabic news article from the issue: entities found, no false indicators."""
     ex = extract_file(SHARED_ARTICLE)
