@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -206,3 +208,13 @@ def test_fast_pattern_check_agrees_with_the_grammar_on_simple_patterns(parts, jo
     pattern = f"[{body}]"
     assert is_simple_valid_pattern(pattern)
     Pattern(pattern)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)))
+def test_timestamp_arithmetic_agrees_with_datetime(moment: datetime) -> None:
+    aware = moment.replace(tzinfo=UTC)
+    expected = (aware - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    text = f"{aware.year:04d}" + aware.strftime("-%m-%dT%H:%M:%S") + f".{aware.microsecond:06d}Z"
+    assert parse_us(text) == expected
+    assert format_us(expected) == text
