@@ -16,10 +16,11 @@ from sqlalchemy.engine import Connection
 
 from accord.cases.agreement import parse_agreement
 from accord.cases.index import agreement_for
-from accord.cases.objects import InvalidRequest, event_object, request_object
+from accord.cases.objects import EXTENSION_DEFINITIONS, InvalidRequest, event_object, request_object
 from accord.cases.states import CLOSED, InvalidTransition, next_state
 from accord.cases.timeline import Escalation, RequestTimeline, Transition
-from accord.stix.markings import TLP
+from accord.stix.extensions import EXTENSION_DEFINITIONS as TOMBSTONE_DEFINITIONS
+from accord.stix.markings import TLP, TLP2_MARKING_ID
 from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.store import admin
 from accord.store.admin import Collection, Org
@@ -58,6 +59,12 @@ def rfa_collection(conn: Connection) -> Collection:
             description="Requests for assistance and their answers; each case is visible to its two parties.",
         )
         admin.set_setting(conn, RFA_COLLECTION_SETTING, found.uuid)
+        # The types are declared where they are used: the extension definitions travel with the cases.
+        producer = admin.require_org(conn, admin.ADMIN_ORG)
+        definitions = [
+            dict(d, object_marking_refs=[TLP2_MARKING_ID[TLP.CLEAR]]) for d in EXTENSION_DEFINITIONS
+        ]
+        add_objects(conn, found, producer, definitions + TOMBSTONE_DEFINITIONS)
     return found
 
 
@@ -207,6 +214,14 @@ def show(conn: Connection, org: Org, request_id: str) -> dict[str, Any]:
     body["request"] = request
     keys = ("created", "actor", "action", "state", "reason", "ground", "content", "expires")
     body["timeline"] = [{k: e[k] for k in keys if e.get(k) is not None} for e in events]
+    body["escalations"] = [
+        {"step": r.step, "deadline": r.deadline, "at": format_us(r.at_us)}
+        for r in conn.execute(
+            sa.select(rfa_escalation)
+            .where(rfa_escalation.c.request_id == request_id)
+            .order_by(rfa_escalation.c.at_us)
+        )
+    ]
     return body
 
 

@@ -31,6 +31,13 @@ def test_escalations_are_sent_once_and_recorded(opened_node) -> None:
         (timeline,) = service.timelines(conn, ng)
     assert [e.step for e in timeline.escalations] == ["case_officer", "hotline"]
     assert timeline.escalations[0].at == ack_due + timedelta(minutes=1)
+    with read_transaction(node.engine) as conn:  # the hotline step is visible to both parties
+        for party in (fr, ng):
+            shown = service.show(conn, party, rid)["escalations"]
+            assert [(e["step"], e["deadline"]) for e in shown] == [
+                ("case_officer", "acknowledgement"),
+                ("hotline", "acknowledgement"),
+            ]
     # Once acknowledged, the acknowledgement ladder is over.
     with write_transaction(node.engine) as conn:
         service.act(conn, ng, rid, "ack", {})

@@ -202,4 +202,8 @@ def test_round_trip_between_two_organizations_over_the_http_api(parties) -> None
         auth=as_ng,
         headers={"Accept": "application/taxii+json;version=2.1"},
     ).json()["objects"]
-    assert {o["type"] for o in coll} == {"x-accord-request", "x-accord-request-event"}
+    assert {o["type"] for o in coll} == {"x-accord-request", "x-accord-request-event", "extension-definition"}
+    declared = {o["id"] for o in coll if o["type"] == "extension-definition"}
+    for obj in coll:
+        if obj["type"].startswith("x-accord-"):
+            assert set(obj["extensions"]) <= declared
