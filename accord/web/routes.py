@@ -1,0 +1,151 @@
+"""The console's routes: every request gets its session, language and principal here.
+
+Pages are plain functions ``(Ctx) -> Response`` (see ``pages``); this module wraps them with the
+cookie handling, the CSRF check on every POST and the sign-in requirement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from accord.node import Node
+from accord.store.admin import Principal
+from accord.store.engine import read_transaction, write_transaction
+from accord.web import i18n
+from accord.web.render import STATIC_DIR, render
+from accord.web.session import Session, SessionCodec, csrf_ok, node_secret, principal_for
+
+T = TypeVar("T")
+
+
+@dataclass
+class Ctx:
+    """One console request: who, in which language, with which session and form."""
+
+    node: Node
+    request: Request
+    session: Session
+    lang: i18n.Lang
+    principal: Principal | None
+    form: FormData | None = None
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        context.setdefault("principal", self.principal)
+        return render(self.request, self.lang, template, {"csrf": self.session.csrf, **context}, status)
+
+    def not_found(self) -> Response:
+        return self.render("error.html", 404, message=self.lang.gettext("Nothing here, or not for you."))
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with read_transaction(self.node.engine) as conn:
+                return fn(conn)
+
+        return await run_in_threadpool(run)
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with write_transaction(self.node.engine) as conn:
+                return fn(conn)
+
+        return await run_in_threadpool(run)
+
+
+Page = Callable[[Ctx], Awaitable[Response]]
+
+
+class CachedStatic(StaticFiles):
+    """Static files with a long cache lifetime: their URLs carry a content hash."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+class Console:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        with write_transaction(node.engine) as conn:
+            self.codec = SessionCodec(node_secret(conn))
+
+    def page(self, handler: Page, *, signed_in: bool = True) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            code, remember = i18n.choose(request)
+            session = self.codec.load(request)
+            principal = None
+            if session.token_sha256:
+                digest = session.token_sha256
+
+                def lookup(conn: Connection) -> Principal | None:
+                    return principal_for(conn, digest)
+
+                principal = await run_in_threadpool(self._read, lookup)
+            ctx = Ctx(self.node, request, session, i18n.Lang(code), principal)
+            if request.method == "POST":
+                ctx.form = await request.form()
+                if not csrf_ok(session, ctx.form.get("csrf")):  # type: ignore[arg-type]
+                    msg = ctx.lang.gettext("This form has expired or did not come from this console.")
+                    response = ctx.render("error.html", 403, message=msg)
+                    return self._finish(request, response, ctx, remember)
+            if signed_in and principal is None:
+                response: Response = RedirectResponse("/signin", status_code=303)
+            else:
+                response = await handler(ctx)
+            return self._finish(request, response, ctx, remember)
+
+        return endpoint
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        with read_transaction(self.node.engine) as conn:
+            return fn(conn)
+
+    def _finish(self, request: Request, response: Response, ctx: Ctx, remember: bool) -> Response:
+        if ctx.session.fresh:
+            self.codec.store(request, response, ctx.session)
+        if remember:
+            response.set_cookie(
+                i18n.COOKIE,
+                ctx.lang.code,
+                max_age=365 * 86400,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+                httponly=True,
+            )
+        return response
+
+
+def web_routes(node: Node) -> list[BaseRoute]:
+    """The console's routes, to add to the node's Starlette app (served at ``/``)."""
+    from accord.web import filing, pages, peers, publish
+
+    console = Console(node)
+    p = console.page
+    return [
+        Route("/", p(pages.home, signed_in=False), methods=["GET"]),
+        Route("/signin", p(pages.signin_form, signed_in=False), methods=["GET"]),
+        Route("/signin", p(pages.signin, signed_in=False), methods=["POST"]),
+        Route("/signout", p(pages.signout, signed_in=False), methods=["POST"]),
+        Route("/dashboard", p(pages.dashboard), methods=["GET"]),
+        Route("/intel", p(pages.intel), methods=["GET"]),
+        Route("/intel/{collection}/{object}", p(pages.stix_object), methods=["GET"]),
+        Route("/publish", p(publish.publish_form), methods=["GET"]),
+        Route("/publish", p(publish.publish), methods=["POST"]),
+        Route("/peers", p(peers.peers_page), methods=["GET"]),
+        Route("/requests", p(pages.requests), methods=["GET"]),
+        Route("/requests/new", p(filing.file_form), methods=["GET"]),
+        Route("/requests/new", p(filing.file), methods=["POST"]),
+        Route("/requests/{id}", p(pages.request_page), methods=["GET"]),
+        Route("/requests/{id}", p(pages.request_act), methods=["POST"]),
+        Mount("/static", CachedStatic(directory=STATIC_DIR), name="static"),
+    ]
