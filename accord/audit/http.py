@@ -30,15 +30,14 @@ from accord.audit.log import consistency_proof, current_head, get_entry, inclusi
 from accord.node import Node
 from accord.store.engine import read_transaction, write_transaction
 from accord.taxii.auth import Authenticator
-from accord.taxii.media import TaxiiError
+from accord.taxii.media import TaxiiError, json_auth_error, json_response
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+_json = json_response
 
 
 def publish_head(node: Node) -> SignedTreeHead:
@@ -60,12 +59,7 @@ class AuditApi:
         try:
             principal = self.authenticate(request)
         except TaxiiError as exc:
-            return Response(
-                orjson.dumps({"error": exc.description or exc.title}),
-                exc.status,
-                media_type="application/json",
-                headers=exc.headers,
-            )
+            return json_auth_error(exc)
         try:
             return await fn(principal)
         except (ValueError, KeyError, TypeError) as exc:

@@ -23,11 +23,9 @@ from accord.stix.markings import TLP
 from accord.store import admin
 from accord.store.engine import read_transaction, write_transaction
 from accord.taxii.auth import Authenticator
-from accord.taxii.media import TaxiiError
+from accord.taxii.media import TaxiiError, json_auth_error, json_response
 
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+_json = json_response
 
 
 class RfaApi:
@@ -39,12 +37,7 @@ class RfaApi:
         try:
             principal = self.authenticate(request)
         except TaxiiError as exc:
-            return Response(
-                orjson.dumps({"error": exc.description or exc.title}),
-                exc.status,
-                media_type="application/json",
-                headers=exc.headers,
-            )
+            return json_auth_error(exc)
         body: Any = None
         if write:
             try:

@@ -1,8 +1,8 @@
 """accord.extract: indicators and entities from prose reports (English, Arabic, Chinese, ...) to STIX 2.1.
 
-    from accord.extract import extract_text, extract_file, find_indicators, to_bundle
-    ex = extract_text("C2 at hxxp://evil[.]com, 1.2.3[.]4")
-    ex.indicators  # {'ipv4': ['1.2.3.4'], 'url': ['http://evil.com']}
+from accord.extract import extract_text, extract_file, find_indicators, to_bundle
+ex = extract_text("C2 at hxxp://evil[.]com, 1.2.3[.]4")
+ex.indicators  # {'ipv4': ['1.2.3.4'], 'url': ['http://evil.com']}
 """
 
 from .api import Extraction, extract_file, extract_text

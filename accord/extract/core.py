@@ -25,8 +25,22 @@ from .validate import (
 )
 
 TYPES = (
-    "ipv4", "ipv6", "cidr", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",
-    "cve", "attack", "btc", "file", "registry", "asn",
+    "ipv4",
+    "ipv6",
+    "cidr",
+    "domain",
+    "url",
+    "email",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "cve",
+    "attack",
+    "btc",
+    "file",
+    "registry",
+    "asn",
 )
 
 
@@ -161,8 +175,10 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         if spans.covers(m.start()):
             continue
         canon = valid_ipv4(m.groups()[:4])
-        if not canon or canon.startswith("0.") or version_context(
-            text[max(0, m.start() - 24) : m.start()], text[m.end() : m.end() + 48]
+        if (
+            not canon
+            or canon.startswith("0.")
+            or version_context(text[max(0, m.start() - 24) : m.start()], text[m.end() : m.end() + 48])
         ):
             continue
         if m.group(5) is not None:

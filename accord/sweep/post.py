@@ -6,29 +6,17 @@ HTTP Basic (what medallion and many TAXII servers use); any other token as a Bea
 
 from __future__ import annotations
 
-import requests
 from taxii2client.v21 import Collection, as_pages
+
+from accord.taxii.remote import remote_collection
 
 
 class NodeError(Exception):
     """The node could not be reached or refused the request."""
 
 
-class _Bearer(requests.auth.AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token}"
-        return r
-
-
 def collection(node: str, collection_id: str, token: str | None) -> Collection:
-    url = f"{node.rstrip('/')}/collections/{collection_id}/"
-    if token and ":" in token:
-        user, _, password = token.partition(":")
-        return Collection(url, user=user, password=password)
-    return Collection(url, auth=_Bearer(token) if token else None)
+    return remote_collection(node, collection_id, token)
 
 
 def fetch_indicators(node: str, collection_id: str, token: str | None, per_request: int = 100) -> list[dict]:

@@ -74,3 +74,13 @@ def check_content_type(request: Request) -> None:
             "Unsupported Media Type",
             f"POST a body of type {TAXII_MEDIA_TYPE}, not {header or 'nothing'!r}",
         )
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Plain JSON for the APIs next to TAXII (requests, audit); errors are ``{"error": "..."}``."""
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def json_auth_error(exc: TaxiiError) -> Response:
+    """A failed authentication on a JSON API: same status and challenge as TAXII, JSON body."""
+    return json_response({"error": exc.description or exc.title}, exc.status, exc.headers)
