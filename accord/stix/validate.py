@@ -92,6 +92,10 @@ _TIMESTAMP_PROPERTIES = (
 )
 
 
+# Sets of property names already checked: objects of one feed share a handful of shapes.
+_VALID_NAMES: set[frozenset[str]] = set()
+
+
 class InvalidObject(ValueError):
     """An object that cannot be stored; the message says why."""
 
@@ -162,9 +166,13 @@ def validate(obj: Any) -> dict[str, Any]:
     if typ == "bundle":
         raise InvalidObject("a bundle cannot be stored as an object")
     _check_id(obj.get("id"), "id", typ)
-    for prop in obj:
-        if not _PROPERTY.match(prop):
-            raise InvalidObject(f"property name {prop!r} is invalid (a-z, 0-9, '_', 3-250 characters)")
+    names = frozenset(obj)
+    if names not in _VALID_NAMES:
+        for prop in names:
+            if not _PROPERTY.match(prop):
+                raise InvalidObject(f"property name {prop!r} is invalid (a-z, 0-9, '_', 3-250 characters)")
+        if len(_VALID_NAMES) < 4096:
+            _VALID_NAMES.add(names)
     spec_version = spec_version_of(obj)
     if spec_version not in ("2.0", "2.1"):
         raise InvalidObject(f"'spec_version' must be '2.0' or '2.1', got {spec_version!r}")

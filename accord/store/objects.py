@@ -291,10 +291,12 @@ def _insert(
             "collection": coll.uuid,
             "producer": producer.name,
             "source": source,
-            "objects": [
-                [c.stix_id, c.version, c.date_added_us, hashlib.sha256(c.body.encode()).hexdigest()]
+            # One line per object — "id version date_added_us sha256(JSON)" — in one string, so the
+            # record stays cheap to canonicalize however many objects a request carries.
+            "objects": "\n".join(
+                f"{c.stix_id} {c.version} {c.date_added_us} {hashlib.sha256(c.body.encode()).hexdigest()}"
                 for _, c in to_store
-            ],
+            ),
         },
     )
 
