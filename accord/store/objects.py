@@ -276,7 +276,7 @@ def _insert(
                 "body": cand.body,
             }
         )
-    conn.execute(stix_object.insert(), rows)
+    _insert_rows(conn, rows)
     keep_statistics_fresh(conn, len(rows))
     for _, cand in to_store:
         if cand.obj["type"] == TOMBSTONE_TYPE:
@@ -307,6 +307,21 @@ _ABOUT = {
     "x-accord-request-event": "request_ref",
     TOMBSTONE_TYPE: "object_ref",
 }
+
+
+_INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[str] | None]] = {}
+
+
+def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """executemany straight to the driver: on the hot path SQLAlchemy's per-row parameter
+    processing costs as much as the database does. The statement is compiled once per dialect."""
+    columns = tuple(rows[0])
+    key = (conn.dialect.name, columns)
+    if key not in _INSERT_SQL:
+        compiled = stix_object.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+        _INSERT_SQL[key] = (str(compiled), list(compiled.positiontup or []) if compiled.positional else None)
+    sql, order = _INSERT_SQL[key]
+    conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order is not None else rows)
 
 
 def about_ref(obj: dict[str, Any]) -> str | None:
