@@ -1,0 +1,143 @@
+"""Accord vs medallion 3.0.0 on the same TAXII 2.1 workload, through taxii2-client, with ratios.
+
+Each server runs alone (one after the other, so they do not compete for the 2 shared cores) on a
+fresh store, and gets exactly the same requests: POSTs of 1,000 objects, single-object GETs, and a
+full paged read. medallion is the anchor the issue names; its memory backend is quadratic in places,
+so its paged read takes minutes: it is measured anyway, with a generous timeout.
+
+    python bench/taxii_vs_medallion.py                     # 10,000 objects, Accord on SQLite
+    python bench/taxii_vs_medallion.py --db postgres       # Accord on a fresh PostgreSQL database
+    python bench/taxii_vs_medallion.py --self-test --objects 1000   # medallion on both sides
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from _taxii_common import (
+    AccordServer,
+    MedallionServer,
+    Obj,
+    Server,
+    accord_available,
+    check_valid,
+    fmt,
+    get_singles,
+    ingest,
+    machine,
+    make_objects,
+    paged_read,
+    resolve_db,
+    scratch_dir,
+    table,
+)
+
+GOALS = {"ingest": 10.0, "gets": 10.0, "paged": 100.0}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_side(server: Server, objects: list[Obj], ids: list[str], page_size: int, batch: int
+             ) -> dict[str, Any]:
+    """The three measurements on one running server; the server is always stopped afterwards."""
+    with server:
+        coll = server.collection()
+        log(f"[{server.name}] ingest {len(objects)} objects in POSTs of {batch}")
+        ingest_s = ingest(coll, objects, batch)
+        log(f"[{server.name}]   {ingest_s:.2f} s; {len(ids)} single GETs")
+        gets_s = get_singles(coll, ids)
+        log(f"[{server.name}]   {gets_s:.2f} s; full paged read, limit {page_size}")
+        read_s, count, pages, first_s = paged_read(coll, page_size)
+        log(f"[{server.name}]   {read_s:.2f} s ({pages} pages, first page {first_s:.2f} s)")
+    if count != len(objects):
+        raise RuntimeError(f"{server.name}: paged read returned {count} objects, expected {len(objects)}")
+    return {
+        "ingest_s": ingest_s, "ingest_obj_per_s": len(objects) / ingest_s,
+        "gets": len(ids), "gets_s": gets_s, "gets_per_s": len(ids) / gets_s,
+        "paged_read_s": read_s, "pages": pages, "first_page_s": first_s,
+    }
+
+
+def report(res: dict[str, Any], sides: list[str]) -> str:
+    """One row per measure and Accord store; ratio > 1 means Accord is faster."""
+    m = res["medallion"]
+    n = res["objects"]
+    measures = [
+        ("ingest", f"ingest {n:,} objects, POSTs of {res['batch']:,} (objects/s)", "ingest_obj_per_s", False),
+        ("gets", f"{res['gets']:,} GETs of one object, {n:,} stored (requests/s)", "gets_per_s", False),
+        ("paged", f"full paged read, limit {res['page_size']} (s)", "paged_read_s", True),
+    ]
+    rows = []
+    res["ratios"], res["goals_met"] = {}, {}
+    for side in sides:
+        a = res[side]
+        ratios = {
+            key: (m[field] / a[field] if lower else a[field] / m[field]) for key, _, field, lower in measures
+        }
+        res["ratios"][side] = ratios
+        res["goals_met"][side] = {k: ratios[k] >= GOALS[k] for k in GOALS}
+        for key, label, field, lower in measures:
+            digits = 2 if lower else 1
+            rows.append([label, side, fmt(a[field], digits), fmt(m[field], digits), f"{ratios[key]:.1f}×",
+                         f"≥ {GOALS[key]:.0f}×", "yes" if ratios[key] >= GOALS[key] else "NO"])
+    rows.sort(key=lambda r: [label for _, label, _, _ in measures].index(r[0]))
+    return table(["measure", "side", "value", "medallion", "ratio", "goal", "met"], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objects", type=int, default=10_000, help="workload size (default 10,000)")
+    ap.add_argument("--gets", type=int, default=1_000, help="single-object GETs (default 1,000)")
+    ap.add_argument("--batch", type=int, default=1_000, help="objects per POST (default 1,000)")
+    ap.add_argument("--page-size", type=int, default=100, help="page limit, same for both (default 100)")
+    ap.add_argument("--db", default="sqlite",
+                    help="Accord store(s), comma-separated: sqlite (default), postgres (a fresh database), "
+                    "or a database URL; medallion runs once")
+    ap.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
+    ap.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    ap.add_argument("--self-test", action="store_true", help="run medallion on both sides (harness check)")
+    args = ap.parse_args(argv)
+
+    if not args.self_test and not accord_available():
+        log("accord CLI not importable or has no 'serve' command; use --self-test to check the harness")
+        return 2
+    objects = make_objects(args.objects, args.seed)
+    check_valid(objects)
+    ids = [o["id"] for o in random.Random(args.seed + 1).choices(objects, k=args.gets)]
+    dbs = [d.strip() for d in args.db.split(",") if d.strip()]
+    res: dict[str, Any] = {
+        "bench": "taxii_vs_medallion", "objects": args.objects, "gets": args.gets, "batch": args.batch,
+        "page_size": args.page_size, "db": dbs, "machine": machine(),
+    }
+    sides: list[str] = []
+    with contextlib.ExitStack() as stack:
+        work = stack.enter_context(scratch_dir("accord-bench-"))
+        for i, db in enumerate(["medallion-b"] if args.self_test else dbs):
+            name = db if args.self_test else f"accord-{db if db in ('sqlite', 'postgres') else f'db{i}'}"
+            if args.self_test:
+                side: Server = MedallionServer(work, args.page_size, label=name)
+            else:
+                accord = AccordServer(work, resolve_db(db, stack), label=name)
+                accord.setup()
+                side = accord
+            res[name] = run_side(side, objects, ids, args.page_size, args.batch)
+            sides.append(name)
+        anchor = MedallionServer(work, args.page_size)
+        res["medallion"] = run_side(anchor, objects, ids, args.page_size, args.batch)
+    print(f"TAXII 2.1 through taxii2-client, medallion 3.0.0 as the anchor; {res['machine']}")
+    print(report(res, sides))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
