@@ -7,6 +7,7 @@ go through the node's one write path (validation, policy columns, audit, the cas
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -180,7 +181,7 @@ def _preservation_expiry(conn: Connection, case: dict[str, Any], given: str | No
     return format_us(int(expires.timestamp() * 1e6))
 
 
-def summary(case: dict[str, Any], now: int | None = None) -> dict[str, Any]:
+def summary(case: Mapping[str, Any], now: int | None = None) -> dict[str, Any]:
     """A case as people read it: parties, state, deadlines, time left, overdue."""
     now = now if now is not None else now_us()
     still_open = case["state"] not in CLOSED
@@ -251,7 +252,7 @@ def list_cases(
             )
         )
     rows = conn.execute(sa.select(rfa_case).where(*conditions).order_by(c.submitted_us.desc()))
-    return [summary(dict(r._mapping), now) for r in rows]
+    return [summary(r._mapping, now) for r in rows]
 
 
 def timelines(conn: Connection, org: Org | None = None) -> list[RequestTimeline]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
 _EPOCH_ORDINAL = 719_162  # days from 0001-01-01 to 1970-01-01
@@ -46,14 +47,20 @@ def parse_us(text: str) -> int:
     return ((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + micros
 
 
+@lru_cache(maxsize=4096)
+def _date_prefix(days: int) -> str:
+    t = time.gmtime(days * 86400)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+
+
 def format_us(us: int) -> str:
-    """Format microseconds as a TAXII timestamp with microsecond precision."""
+    """Format microseconds as a TAXII timestamp with microsecond precision (dates cached: listings
+    format thousands of timestamps that share a handful of days)."""
     seconds, micros = divmod(us, 1_000_000)
-    t = time.gmtime(seconds)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-        f".{micros:06d}Z"
-    )
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{_date_prefix(days)}{hours:02d}:{minutes:02d}:{secs:02d}.{micros:06d}Z"
 
 
 def now_us() -> int:
