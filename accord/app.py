@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accord.audit.http import AuditApi
+from accord.audit.http import AuditApi, HeadSigner
 from accord.cases.http import RfaApi
 from accord.cases.scheduler import EscalationLoop
 from accord.node import Node
@@ -23,8 +23,9 @@ from accord.web.routes import web_routes
 log = logging.getLogger("accord")
 
 
-def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
-    """The node's ASGI app; ``background_sync`` runs the peers' sync loop while it serves."""
+def create_app(node: Node, *, background: bool = False) -> Starlette:
+    """The node's ASGI app; ``background`` runs, while it serves, the peers' sync, the escalation
+    of overdue requests and the signing of tree heads."""
     api = TaxiiApi(node)
     objects = "/{root}/collections/{collection}/objects"
     routes = (
@@ -62,8 +63,8 @@ def create_app(node: Node, *, background_sync: bool = False) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         loops = (
-            [SyncLoop(node.engine), EscalationLoop(node.engine, node.settings.data_dir)]
-            if background_sync
+            [SyncLoop(node.engine), EscalationLoop(node.engine, node.settings.data_dir), HeadSigner(node)]
+            if background
             else []
         )
         for loop in loops:

@@ -133,7 +133,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
-    sync: Annotated[bool, typer.Option(help="Sync with peers in the background")] = True,
+    sync: Annotated[
+        bool,
+        typer.Option(help="Background work: sync with peers, escalate overdue requests, sign tree heads"),
+    ] = True,
 ) -> None:
     """Run the node: the TAXII 2.1 API at http://HOST:PORT/taxii2/, and sync with its peers."""
     import uvicorn
@@ -147,7 +150,7 @@ def serve(
             flush=True,
         )
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        app = create_app(node, background_sync=sync)
+        app = create_app(node, background=sync)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 

@@ -81,3 +81,31 @@ def test_parties_countersign_and_detect_a_rewritten_log(two_parties) -> None:
     with pytest.raises(WitnessError, match="history was rewritten"):
         witness(node_b.engine, node_b.settings.data_dir, "cert-a", client_a, "http://testserver")
     assert len(client_a.get("/audit/countersignatures").json()) == 2
+
+
+def test_the_node_signs_new_heads_as_its_log_grows(two_parties) -> None:
+    import time
+
+    from accord.audit.heads import latest_head
+    from accord.audit.http import HeadSigner
+    from accord.store.engine import read_transaction
+
+    (node, _), _ = two_parties
+    signer = HeadSigner(node, interval_s=0.05)
+    signer.start()
+    try:
+        _write_something(node, "grows")
+        with read_transaction(node.engine) as conn:
+            from accord.audit.log import current_head
+
+            size = current_head(conn).tree_size
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with read_transaction(node.engine) as conn:
+                head = latest_head(conn)
+            if head is not None and head.tree_size == size:
+                break
+            time.sleep(0.05)
+        assert head is not None and head.tree_size == size
+    finally:
+        signer.stop()
