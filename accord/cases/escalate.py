@@ -63,6 +63,9 @@ def applicable_deadline(timeline: RequestTimeline) -> tuple[str, datetime | None
 
 
 def _phase(escalation: Escalation, acknowledged: datetime | None) -> str:
+    """Which deadline an escalation was for: as recorded, else inferred from when it happened."""
+    if escalation.deadline is not None:
+        return escalation.deadline
     return "response" if acknowledged is not None and escalation.at >= acknowledged else "acknowledgement"
 
 
@@ -127,7 +130,12 @@ def run_escalations(
             )
             records.append(
                 EscalationRecord(
-                    timeline.id, Escalation(step.role, now), kind, due, visible_to, _send(notifier, event)
+                    timeline.id,
+                    Escalation(step.role, now, kind),
+                    kind,
+                    due,
+                    visible_to,
+                    _send(notifier, event),
                 )
             )
     return records

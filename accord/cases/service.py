@@ -281,7 +281,7 @@ def timelines(conn: Connection, org: Org | None = None) -> list[RequestTimeline]
                 acknowledgement_due=_dt(case["ack_due_us"]),
                 response_due=_dt(case["response_due_us"]),
                 transitions=_transitions(case, events),
-                escalations=[Escalation(r.step, _dt(r.at_us)) for r in escalations],
+                escalations=[Escalation(r.step, _dt(r.at_us), r.deadline) for r in escalations],
             )
         )
     return out

@@ -22,6 +22,7 @@ class Transition:
 class Escalation:
     step: str  # a role of the ladder: "case_officer", "supervisor", "hotline", "review_list"
     at: datetime
+    deadline: str | None = None  # "acknowledgement" or "response", when recorded
 
 
 @dataclass

@@ -123,7 +123,7 @@ def test_the_ladder_climbs_with_the_clock(node):
 
     node.clock.set(due + timedelta(minutes=1))
     [record] = node.run(request)
-    assert record.escalation == Escalation("case_officer", node.clock.now)
+    assert record.escalation == Escalation("case_officer", node.clock.now, "acknowledgement")
     assert (record.deadline_kind, record.deadline, record.visible_to, record.shared) == (
         "acknowledgement",
         due,
@@ -288,3 +288,33 @@ def test_a_failing_notifier_does_not_lose_the_records(node):
 def test_now_must_be_timezone_aware(node):
     with pytest.raises(ValueError, match="timezone-aware"):
         run_escalations([timeline()], lambda t: AGREEMENT.ladder, datetime(2026, 5, 6), node.notifier)
+
+
+def test_a_recorded_deadline_kind_wins_over_the_time_it_was_sent() -> None:
+    """An acknowledgement backdated by a peer must not hide the response ladder's first step."""
+    from datetime import UTC, datetime, timedelta
+
+    from accord.cases.clock_escalation import EscalationStep
+    from accord.cases.escalate import steps_to_send
+    from accord.cases.timeline import Escalation, RequestTimeline, Transition
+
+    t0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    timeline = RequestTimeline(
+        id="x-accord-request--1",
+        type="information",
+        urgency="normal",
+        requester="a",
+        requested="b",
+        submitted_at=t0,
+        acknowledgement_due=t0 + timedelta(hours=2),
+        response_due=t0 + timedelta(days=2),
+        transitions=[
+            Transition("submitted", t0, "a"),
+            Transition("acknowledged", t0 + timedelta(hours=1), "b"),
+        ],
+        # Sent for the acknowledgement deadline, but stamped after the (backdated) acknowledgement.
+        escalations=[Escalation("case_officer", t0 + timedelta(hours=3), "acknowledgement")],
+    )
+    ladder = [EscalationStep("case_officer", timedelta(0))]
+    due = steps_to_send(timeline, ladder, t0 + timedelta(days=2, minutes=1))
+    assert [s.role for s in due] == ["case_officer"]
