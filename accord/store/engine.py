@@ -37,6 +37,7 @@ def _configure_sqlite(engine: Engine) -> None:
             "foreign_keys=ON",
             "case_sensitive_like=ON",
             "cache_size=-65536",
+            "wal_autocheckpoint=10000",
         ):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()

@@ -121,7 +121,13 @@ stix_object = Table(
     UniqueConstraint("collection_id", "stix_id", "version_us", "spec_version"),
 )
 Index("ix_stix_object_stix_id", stix_object.c.stix_id)
-Index("ix_stix_object_about_ref", stix_object.c.about_ref)
+# Partial: most objects are about nothing, and an index of NULLs would cost every insert.
+Index(
+    "ix_stix_object_about_ref",
+    stix_object.c.about_ref,
+    sqlite_where=stix_object.c.about_ref.is_not(None),
+    postgresql_where=stix_object.c.about_ref.is_not(None),
+)
 Index(
     "ix_stix_object_type_added", stix_object.c.collection_id, stix_object.c.type, stix_object.c.date_added_us
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:43:00.777936
+Create Date: 2026-11-29 13:33:16.890782
 """
 
 from alembic import op
@@ -228,7 +228,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('collection_id', 'stix_id', 'version_us', 'spec_version', name=op.f('uq_stix_object_collection_id_stix_id_version_us_spec_version'))
     )
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
-        batch_op.create_index('ix_stix_object_about_ref', ['about_ref'], unique=False)
+        batch_op.create_index('ix_stix_object_about_ref', ['about_ref'], unique=False, sqlite_where=sa.text('about_ref IS NOT NULL'), postgresql_where=sa.text('about_ref IS NOT NULL'))
         batch_op.create_index('ix_stix_object_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_stix_object_type_added', ['collection_id', 'type', 'date_added_us'], unique=False)
 
@@ -268,7 +268,7 @@ def downgrade() -> None:
     with op.batch_alter_table('stix_object', schema=None) as batch_op:
         batch_op.drop_index('ix_stix_object_type_added')
         batch_op.drop_index('ix_stix_object_stix_id')
-        batch_op.drop_index('ix_stix_object_about_ref')
+        batch_op.drop_index('ix_stix_object_about_ref', sqlite_where=sa.text('about_ref IS NOT NULL'), postgresql_where=sa.text('about_ref IS NOT NULL'))
 
     op.drop_table('stix_object')
     with op.batch_alter_table('rfa_case', schema=None) as batch_op:
