@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accord.audit.http import AuditApi, HeadSigner
+from accord.audit.http import AuditApi, head_signer
 from accord.cases.http import RfaApi
-from accord.cases.scheduler import EscalationLoop
+from accord.cases.scheduler import escalation_loop
 from accord.node import Node
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
@@ -63,7 +63,7 @@ def create_app(node: Node, *, background: bool = False) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         loops = (
-            [SyncLoop(node.engine), EscalationLoop(node.engine, node.settings.data_dir), HeadSigner(node)]
+            [SyncLoop(node.engine), escalation_loop(node.engine, node.settings.data_dir), head_signer(node)]
             if background
             else []
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from accord.audit.heads import (
 from accord.audit.keys import load_or_create_key, load_public_key, public_key_pem
 from accord.audit.log import consistency_proof, current_head, get_entry, inclusion_proof
 from accord.node import Node
+from accord.periodic import Periodic
 from accord.store.engine import read_transaction, write_transaction
 from accord.taxii.auth import Authenticator
 from accord.taxii.media import TaxiiError, json_auth_error, json_response
@@ -54,28 +54,10 @@ def publish_head(node: Node) -> SignedTreeHead:
         return head
 
 
-class HeadSigner:
+def head_signer(node: Node, interval_s: float = 60.0) -> Periodic:
     """Signs a new tree head every ``interval_s`` while the log grows, so tampering with any record
     (even the newest) is caught by `accord audit verify` and by peers holding the heads."""
-
-    def __init__(self, node: Node, interval_s: float = 60.0) -> None:
-        self.node, self.interval_s = node, interval_s
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="accord-heads", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self.stop_event.wait(self.interval_s):
-            try:
-                publish_head(self.node)
-            except Exception:  # the database may be briefly unavailable; the next round retries
-                log.exception("signing a tree head failed")
+    return Periodic("tree-head signing", interval_s, lambda: publish_head(node), log)
 
 
 class AuditApi:

@@ -7,7 +7,6 @@ the ladders from the agreements stored with `accord rfa agreement add`.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from accord.cases.escalate import EscalationRecord, run_escalations
 from accord.cases.index import agreement_for
 from accord.cases.notify import Notifier, NotifyConfig, load_notify_config
 from accord.cases.service import timelines
+from accord.periodic import Periodic
 from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import rfa_escalation
 
@@ -69,24 +69,6 @@ def escalate_now(engine: Engine, data_dir: Path, now: datetime | None = None) ->
     return records
 
 
-class EscalationLoop:
+def escalation_loop(engine: Engine, data_dir: Path, interval_s: float = 60.0) -> Periodic:
     """Runs ``escalate_now`` every ``interval_s`` in the background of `accord serve`."""
-
-    def __init__(self, engine: Engine, data_dir: Path, interval_s: float = 60.0) -> None:
-        self.engine, self.data_dir, self.interval_s = engine, data_dir, interval_s
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="accord-escalation", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self.stop_event.wait(self.interval_s):
-            try:
-                escalate_now(self.engine, self.data_dir)
-            except Exception:  # a broken configuration must not stop the node; it is logged
-                log.exception("escalation pass failed")
+    return Periodic("escalation", interval_s, lambda: escalate_now(engine, data_dir), log)

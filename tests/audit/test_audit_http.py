@@ -87,11 +87,11 @@ def test_the_node_signs_new_heads_as_its_log_grows(two_parties) -> None:
     import time
 
     from accord.audit.heads import latest_head
-    from accord.audit.http import HeadSigner
+    from accord.audit.http import head_signer
     from accord.store.engine import read_transaction
 
     (node, _), _ = two_parties
-    signer = HeadSigner(node, interval_s=0.05)
+    signer = head_signer(node, interval_s=0.05)
     signer.start()
     try:
         _write_something(node, "grows")

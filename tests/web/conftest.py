@@ -3,42 +3,23 @@ a TLP:RED object one of them may not see, an object whose name is HTML, and a re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 from stixgen import indicator
+from web_world import FROM_PEER, PEER, PRIVATE, RED_SECRET, XSS_NAME, World
 
 from accord.app import create_app
 from accord.cases import service
 from accord.config import Settings
-from accord.node import Node, open_node
+from accord.node import open_node
 from accord.stix.markings import TLP
 from accord.store import admin
 from accord.store.engine import write_transaction
 from accord.store.objects import add_objects
 from accord.store.schema import peer
 from accord.sync.peers import add_peer
-
-XSS_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-RED_SECRET = "ng-red-secret"
-PRIVATE = "ng-private-collection-object"
-PEER = "node-ke"
-FROM_PEER = "ke-sim-swap-ring"
-
-
-@dataclass
-class World:
-    node: Node
-    fr_token: str
-    ng_token: str
-    admin_token: str
-    shared_uuid: str
-    request_id: str
-    peer_token: str
 
 
 @pytest.fixture
@@ -90,20 +71,6 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
     yield world
     node.close()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, token: str) -> None:
-    page = client.get("/signin")
-    response = client.post(
-        "/signin", data={"csrf": csrf_of(page.text), "token": token}, follow_redirects=False
-    )
-    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from conftest import World
 from serving import free_port
+from web_world import World
 
 from accord.app import create_app
 

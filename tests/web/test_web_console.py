@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from conftest import FROM_PEER, PEER, PRIVATE, RED_SECRET, XSS_NAME, World, csrf_of, sign_in
 from starlette.testclient import TestClient
+from web_world import FROM_PEER, PEER, PRIVATE, RED_SECRET, XSS_NAME, World, csrf_of, sign_in
 
 from accord.stix.markings import TLP
 from accord.web.session import COOKIE

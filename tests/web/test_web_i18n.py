@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import World, sign_in
 from starlette.testclient import TestClient
+from web_world import World, sign_in
 
 from accord.web import i18n
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import World, csrf_of, sign_in
 from starlette.testclient import TestClient
+from web_world import World, csrf_of, sign_in
 
 TEXT = (
     "Campaign against West African banks\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import World, csrf_of, sign_in
 from starlette.testclient import TestClient
+from web_world import World, csrf_of, sign_in
 
 from accord.stix.timestamps import now_us
 from accord.store.engine import write_transaction
