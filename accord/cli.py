@@ -25,6 +25,7 @@ from accord.audit.command import audit_app
 from accord.cases.command import rfa_app
 from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 from accord.extract.command import extract_command
+from accord.gc_tuning import settle
 from accord.importers import (
     ImportError_,
     import_medallion,
@@ -151,6 +152,7 @@ def serve(
         )
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
         app = create_app(node, background=sync)
+        settle()
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
@@ -308,6 +310,7 @@ def import_(
             if collection is None:
                 fail("--collection is required (or --medallion)")
             objects = read_objects(file)
+            settle()
             with read_transaction(node.engine) as conn:
                 coll = _find_collection(conn, collection or "")
                 org = admin.require_org(conn, producer)

@@ -9,15 +9,19 @@ identifiers, timestamps, the required properties of each STIX 2.1 type, and indi
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from accord.stix.markings import RECIPIENTS_PROPERTY
 from accord.stix.timestamps import parse_us
 
-_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]+[a-z0-9]$")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_PROPERTY = re.compile(r"^[a-z0-9_]{3,250}$|^id$")
+# Used with fullmatch: "$" would also accept a trailing newline.
+_TYPE = re.compile(r"[a-z0-9][a-z0-9-]+[a-z0-9]")
+_ID = re.compile(
+    r"([a-z0-9][a-z0-9-]+[a-z0-9])--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+_PROPERTY = re.compile(r"[a-z0-9_]{3,250}|id")
 
 SCO_TYPES = frozenset(
     {
@@ -92,8 +96,46 @@ _TIMESTAMP_PROPERTIES = (
 )
 
 
-# Sets of property names already checked: objects of one feed share a handful of shapes.
-_VALID_NAMES: set[frozenset[str]] = set()
+@dataclass(frozen=True)
+class _Shape:
+    """What validating an object of one type and one set of property names involves.
+
+    Objects of one feed share a handful of shapes, so the name checks and the choice of checks
+    to run are made once per shape, not once per object.
+    """
+
+    required: tuple[str, ...]
+    timestamps: tuple[str, ...]  # timestamp properties present, beyond created/modified
+    lists: tuple[str, ...]  # properties present that must be lists
+    has_created_by: bool
+    has_markings: bool
+    has_revoked: bool
+    has_recipients: bool
+
+
+_SHAPES: dict[tuple[str, frozenset[str]], _Shape] = {}
+
+
+def _shape(typ: str, names: frozenset[str], spec_version: str) -> _Shape:
+    key = (typ if spec_version == "2.1" else f"{typ} 2.0", names)
+    shape = _SHAPES.get(key)
+    if shape is not None:
+        return shape
+    for prop in names:
+        if not _PROPERTY.fullmatch(prop):
+            raise InvalidObject(f"property name {prop!r} is invalid (a-z, 0-9, '_', 3-250 characters)")
+    shape = _Shape(
+        required=_REQUIRED.get(typ, ()) if spec_version == "2.1" else (),
+        timestamps=tuple(p for p in _TIMESTAMP_PROPERTIES if p in names),
+        lists=tuple(p for p in ("labels", "object_refs") if p in names),
+        has_created_by="created_by_ref" in names,
+        has_markings="object_marking_refs" in names,
+        has_revoked="revoked" in names,
+        has_recipients=RECIPIENTS_PROPERTY in names,
+    )
+    if len(_SHAPES) < 4096:
+        _SHAPES[key] = shape
+    return shape
 
 
 class InvalidObject(ValueError):
@@ -103,10 +145,10 @@ class InvalidObject(ValueError):
 def _check_id(value: Any, prop: str, expected_type: str | None = None) -> None:
     if not isinstance(value, str) or "--" not in value:
         raise InvalidObject(f"'{prop}' must be an identifier TYPE--UUID, got {value!r}")
-    typ, _, uuid = value.partition("--")
-    if not _TYPE.match(typ) or not _UUID.match(uuid):
+    m = _ID.fullmatch(value)
+    if m is None or "--" in m[1]:
         raise InvalidObject(f"'{prop}' is not a valid STIX identifier: {value!r}")
-    if expected_type and typ != expected_type:
+    if expected_type and m[1] != expected_type:
         raise InvalidObject(f"'{prop}' must reference a {expected_type}, got {value!r}")
 
 
@@ -161,53 +203,51 @@ def validate(obj: Any) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InvalidObject(f"an object must be a JSON object, got {type(obj).__name__}")
     typ = obj.get("type")
-    if not isinstance(typ, str) or not _TYPE.match(typ) or len(typ) > 250:
+    if not isinstance(typ, str) or not _TYPE.fullmatch(typ) or len(typ) > 250:
         raise InvalidObject(f"'type' must be 3-250 characters of a-z, 0-9 and '-', got {typ!r}")
     if typ == "bundle":
         raise InvalidObject("a bundle cannot be stored as an object")
     _check_id(obj.get("id"), "id", typ)
-    names = frozenset(obj)
-    if names not in _VALID_NAMES:
-        for prop in names:
-            if not _PROPERTY.match(prop):
-                raise InvalidObject(f"property name {prop!r} is invalid (a-z, 0-9, '_', 3-250 characters)")
-        if len(_VALID_NAMES) < 4096:
-            _VALID_NAMES.add(names)
     spec_version = spec_version_of(obj)
     if spec_version not in ("2.0", "2.1"):
         raise InvalidObject(f"'spec_version' must be '2.0' or '2.1', got {spec_version!r}")
-    is_sco = typ in SCO_TYPES
+    shape = _shape(typ, frozenset(obj), spec_version)
     created = _check_timestamp(obj, "created")
-    modified = _check_timestamp(obj, "modified")
-    if not is_sco:
+    # A first version has modified == created, written the same: parse it once.
+    modified = created if obj.get("modified") == obj.get("created") else _check_timestamp(obj, "modified")
+    if typ not in SCO_TYPES:
         if created is None:
             raise InvalidObject("'created' is required")
         if modified is None and typ not in _CREATED_ONLY:
             raise InvalidObject("'modified' is required")
         if modified is not None and modified < created:
             raise InvalidObject("'modified' must not be earlier than 'created'")
-    for prop in _REQUIRED.get(typ, ()) if spec_version == "2.1" else ():
+    for prop in shape.required:
         if prop not in obj or obj[prop] in (None, "", []):
             raise InvalidObject(f"'{prop}' is required for a {typ}")
-    for prop in _TIMESTAMP_PROPERTIES:
+    for prop in shape.timestamps:
         _check_timestamp(obj, prop)
-    if "created_by_ref" in obj:
+    if shape.has_created_by:
         _check_id(obj["created_by_ref"], "created_by_ref", "identity")
-    refs = obj.get("object_marking_refs", [])
-    if not isinstance(refs, list):
-        raise InvalidObject("'object_marking_refs' must be a list")
-    for ref in refs:
-        _check_id(ref, "object_marking_refs", "marking-definition")
-    for prop in ("labels", "object_refs"):
-        if prop in obj and not isinstance(obj[prop], list):
+    if shape.has_markings:
+        refs = obj["object_marking_refs"]
+        if not isinstance(refs, list):
+            raise InvalidObject("'object_marking_refs' must be a list")
+        for ref in refs:
+            _check_id(ref, "object_marking_refs", "marking-definition")
+    for prop in shape.lists:
+        if not isinstance(obj[prop], list):
             raise InvalidObject(f"'{prop}' must be a list")
-    if "revoked" in obj and not isinstance(obj["revoked"], bool):
+    if shape.has_revoked and not isinstance(obj["revoked"], bool):
         raise InvalidObject("'revoked' must be true or false")
-    recipients = obj.get(RECIPIENTS_PROPERTY)
-    if recipients is not None and (
-        not isinstance(recipients, list) or not all(isinstance(r, str) and r for r in recipients)
-    ):
-        raise InvalidObject(f"'{RECIPIENTS_PROPERTY}' must be a list of organization names or identity ids")
+    if shape.has_recipients:
+        recipients = obj[RECIPIENTS_PROPERTY]
+        if recipients is not None and (
+            not isinstance(recipients, list) or not all(isinstance(r, str) and r for r in recipients)
+        ):
+            raise InvalidObject(
+                f"'{RECIPIENTS_PROPERTY}' must be a list of organization names or identity ids"
+            )
     _check_type_specific(obj, typ, spec_version)
     return {"spec_version": spec_version, "created_us": created, "modified_us": modified}
 

@@ -37,13 +37,14 @@ def record(conn: Connection, root: Root, poster: Org, outcomes: list[Outcome]) -
         "pending_count": 0,
         "detail": orjson.dumps({"successes": successes, "failures": failures, "pendings": []}).decode(),
     }
-    conn.execute(status.insert().values(**row))
-    return as_taxii(row)
+    conn.execute(status.insert(), row)
+    return as_taxii(row, {"successes": successes, "failures": failures, "pendings": []})
 
 
-def as_taxii(row: Any) -> dict[str, Any]:
+def as_taxii(row: Any, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The TAXII status resource of a stored row (``detail``: its parsed lists, when at hand)."""
     get = row.get if isinstance(row, dict) else row._mapping.get
-    detail = orjson.loads(get("detail"))
+    detail = detail if detail is not None else orjson.loads(get("detail"))
     body: dict[str, Any] = {
         "id": get("id"),
         "status": "complete",
