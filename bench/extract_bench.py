@@ -23,7 +23,7 @@ from pathlib import Path
 
 from accord.extract import extract_text, find_indicators, read_document
 from accord.extract.core import TYPES
-from accord.extract.validate import decode_idna
+from accord.extract.idn import to_unicode
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -43,13 +43,13 @@ def canon(kind: str, value: str) -> str:
     except ValueError:
         return v
     if kind == "domain":
-        return decode_idna(v.lower()) or v.lower()
+        return to_unicode(v) or v.lower()
     if kind == "url":
         scheme, sep, rest = v.partition("://")
         if not sep:
             return v
         host, slash, tail = rest.partition("/")
-        return f"{scheme.lower()}://{decode_idna(host.lower()) or host.lower()}{slash}{tail}"
+        return f"{scheme.lower()}://{to_unicode(host) or host.lower()}{slash}{tail}"
     if kind in ("email", "md5", "sha1", "sha256", "sha512", "file"):
         return v.lower()
     if kind in ("cve", "attack"):

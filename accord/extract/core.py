@@ -8,14 +8,14 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
+from . import idn
 from . import patterns as P
 from .normalize import normalize
+from .suffixes import tlds
 from .validate import (
-    FILE_LIKE_TLDS,
     hash_type,
     looks_like_av_name,
     strip_trailing,
-    tlds,
     valid_base58check,
     valid_bech32,
     valid_hostname,
@@ -99,7 +99,7 @@ def _dotted(token: str, before: str, after: str, prefix: str) -> tuple[str, str]
     if all(lab.isdigit() for lab in labels):
         return "", ""
     is_tld = ext in tlds()
-    if ext in P.FILE_EXT_SET and (not is_tld or (ext in FILE_LIKE_TLDS and len(labels) == 2)):
+    if ext in P.FILE_EXT_SET and (not is_tld or (ext in idn.FILE_LIKE_TLDS and len(labels) == 2)):
         return "file", token
     if looks_like_av_name(token, before, after):
         return "", ""
@@ -112,21 +112,79 @@ def _dotted(token: str, before: str, after: str, prefix: str) -> tuple[str, str]
     return "", ""
 
 
-def _anchored(rx: re.Pattern[str], text: str, anchor: re.Pattern[str], back: str, limit: int) -> Iterator:
-    """Matches of `rx` that contain a cheap literal-led `anchor`: the engine skips to each anchor, we
-    step left over at most `limit` characters of `back`, then try `rx` there once."""
-    last = -1
+def _anchor_starts(text: str, anchor: re.Pattern[str], back: frozenset[str], limit: int) -> Iterator[tuple]:
+    """(anchor start, candidate start) pairs: the engine skips to each cheap literal-led `anchor`, then
+    we step left over at most `limit` characters of `back`."""
     for a in anchor.finditer(text):
         pos = a.start()
-        if pos < last:
-            continue
         stop = max(0, pos - limit)
         while pos > stop and text[pos - 1] in back:
             pos -= 1
+        yield a.start(), pos
+
+
+def _anchored(
+    rx: re.Pattern[str], text: str, anchor: re.Pattern[str], back: frozenset[str], limit: int
+) -> Iterator[re.Match[str]]:
+    """Matches of `rx` that contain an `anchor`, tried once at each anchor (see _anchor_starts)."""
+    last = -1
+    for at, pos in _anchor_starts(text, anchor, back, limit):
+        if at < last:
+            continue
         m = rx.match(text, pos)
-        if m and m.end() > a.start():
+        if m and m.end() > at:
             last = m.end()
             yield m
+
+
+def _idn_url(m: re.Match[str]) -> tuple[str, int]:
+    """Canonical URL whose host has Unicode labels, and where it ends; ('', 0) if the host is not one.
+
+    When glued prose had to be cut off the host, the port and path after it are not the URL's."""
+    run = m.group(1)
+    host, _, end = idn.resolve(run, "", marked=True, anchored=True, require_wide=False)
+    if not host:
+        return "", 0
+    scheme = m.group()[: m.group().index("://")].lower()
+    if end < len(run):
+        return f"{scheme}://{host}", m.start(1) + end
+    tail = strip_trailing((m.group(2) or "") + (m.group(3) or ""))
+    return f"{scheme}://{host}{tail}", m.start(1) + end + len(tail)
+
+
+def _idn_email(m: re.Match[str]) -> tuple[str, int]:
+    """Canonical e-mail address whose domain has Unicode labels, and where it ends; ('', 0) if none."""
+    local, run = m.group(1), m.group(2)
+    host, _, end = idn.resolve(run, "", marked=True, anchored=True, require_wide=False)
+    if not host or not local.strip("."):
+        return "", 0
+    return f"{local.lower()}@{host}", m.start(2) + end
+
+
+def _idn_hosts(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, host) of hosts with Arabic/Han/... labels outside URLs and e-mails (rules: idn.py)."""
+    last = -1
+    for a in P.IDN_ANCHOR.finditer(text):
+        if a.start() < last:
+            continue
+        left = P.IDN_RUN_LEFT.search(text, max(0, a.start() - 257), a.start())
+        j = P.IDN_RUN_RIGHT.match(text, a.end()).end()
+        last = j
+        if not left:
+            continue  # hundreds of glued letters: prose, not a host
+        i = left.start()
+        while i < j and text[i] in idn.DOTS:
+            i += 1
+        host, s, e = idn.resolve(text[i:j], text[i - 1] if i else "", marked=False, anchored=False,
+                                 require_wide=True)
+        if host:
+            yield i + s, i + e, host
+    if "www\u3002" in text or "WWW\u3002" in text:
+        for m in P.WWW_IDN.finditer(text):
+            host, _, e = idn.resolve(m.group()[:4] + m.group(1), "", marked=True, anchored=True,
+                                     require_wide=True)
+            if host:
+                yield m.start(), m.start() + e, host
 
 
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
@@ -140,19 +198,44 @@ _URL_AT = re.compile("://")
 def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, list[str]]:
     """All indicators in `raw`, refanged, canonical, de-duplicated and sorted, keyed by type."""
     want = set(types or TYPES)
-    text = normalize(raw)
+    text = normalize(raw, keep_marks=True)
     found: dict[str, set[str]] = {t: set() for t in TYPES}
     spans = _Spans()
 
     if "://" in text:
-        for m in _anchored(P.URL, text, _URL_AT, _SCHEME_CH, 6):
-            value = strip_trailing(m.group())
-            canon = canon_url(value)
-            if canon and "://" in canon and len(canon.split("://", 1)[1]) > 0:
+        last = -1
+        for at, pos in _anchor_starts(text, _URL_AT, _SCHEME_CH, 6):
+            if at < last:
+                continue
+            m = P.URL_IDN.match(text, pos)
+            canon, end = _idn_url(m) if m and m.end() > at else ("", 0)
+            if not canon:
+                m = P.URL.match(text, pos)
+                if not m or m.end() <= at:
+                    continue
+                last = m.end()
+                value = strip_trailing(m.group())
+                canon, end = canon_url(value), m.start() + len(value)
+            if canon and len(canon.split("://", 1)[1]) > 0:
                 found["url"].add(canon)
-                spans.add(m.start(), m.start() + len(value))
+                spans.add(pos, end)
+                last = max(last, end)
     if "@" in text:
-        for m in _anchored(P.EMAIL, text, _AT, _LOCAL_PART, 64):
+        last = -1
+        for at, pos in _anchor_starts(text, _AT, _LOCAL_PART, 64):
+            if at < last or spans.covers(at):
+                continue
+            m = P.EMAIL_IDN.match(text, pos)
+            canon, end = _idn_email(m) if m and m.end() > at else ("", 0)
+            if canon:
+                found["email"].add(canon)
+                spans.add(pos, end)
+                last = end
+                continue
+            m = P.EMAIL.match(text, pos)
+            if not m or m.end() <= at:
+                continue
+            last = m.end()
             if spans.covers(m.start()):
                 continue
             value = strip_trailing(m.group())
@@ -230,6 +313,11 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         if 0 < num < 4294967296:
             found["asn"].add(f"AS{num}")
 
+    if not text.isascii():
+        for start, end, host in _idn_hosts(text):
+            if not spans.covers(start):
+                found["domain"].add(host)
+                spans.add(start, end)
     for m in P.DOMAIN.finditer(text):
         start = m.start()
         if spans.covers(start):
@@ -238,6 +326,8 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         if "." not in token:
             continue
         before = text[start - 1] if start else ""
+        if before == ":" and (start < 2 or not (text[start - 2].isascii() and text[start - 2].isalpha())):
+            before = " "  # "域名：evil.com" (a folded full-width colon), not "Trojan:Win32.Agent"
         after = text[start + len(token)] if start + len(token) < len(text) else ""
         kind, value = _dotted(token, before, after, text[max(0, start - 24) : start])
         if kind:

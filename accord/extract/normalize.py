@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .idn import DEFANGED_DOT, WIDE
+
 _FOLD: dict[int, str] = {}
 # Full-width ASCII (U+FF01..U+FF5E) -> ASCII; ideographic space -> space.
 for _cp in range(0xFF01, 0xFF5F):
@@ -75,6 +77,7 @@ for _cp in (
     0x2067,
     0x2068,
     0x2069,
+    ord(DEFANGED_DOT),  # a noncharacter, reserved for refang's own mark
 ):
     _FOLD[_cp] = ""
 
@@ -132,10 +135,22 @@ def _word_dot(m: re.Match[str]) -> str:
     return " dot " if s[j:start].lower() in _ENGLISH_STOP else "."
 
 
+def _next_to_wide(m: re.Match[str]) -> bool:
+    """A defanged dot beside an Arabic/Han/... letter (one space allowed): it joins Unicode labels."""
+    s, i, j = m.string, m.start() - 1, m.end()
+    if i > 0 and s[i] == " ":
+        i -= 1
+    if j < len(s) - 1 and s[j] == " ":
+        j += 1
+    return (i >= 0 and s[i] in WIDE) or (j < len(s) and s[j] in WIDE)
+
+
 def _mark(m: re.Match[str]) -> str:
     sep = m.group(1).lower()
     sep = {"dot": ".", "at": "@", "\u3002": "."}.get(sep, sep)
-    return _SEP + sep + _SEP if sep in ".@" else sep
+    if sep == "." and _next_to_wide(m):
+        sep = DEFANGED_DOT  # tells the IDN rules the text marks this as a host (see idn.py)
+    return _SEP + sep + _SEP if sep in (".", "@", DEFANGED_DOT) else sep
 
 
 def _backslash_dot(m: re.Match[str]) -> str:
@@ -159,6 +174,13 @@ def refang(text: str) -> str:
     return text
 
 
-def normalize(text: str) -> str:
-    """Fold then refang: the text every pattern runs on."""
-    return refang(fold(text))
+def normalize(text: str, *, keep_marks: bool = False) -> str:
+    """Fold then refang: the text every pattern runs on.
+
+    With `keep_marks`, a defanged dot next to a Unicode label stays as `idn.DEFANGED_DOT` so the IDN
+    rules know the text marked that value as a host; otherwise it is a plain dot.
+    """
+    text = refang(fold(text))
+    if not keep_marks and DEFANGED_DOT in text:
+        text = text.replace(DEFANGED_DOT, ".")
+    return text

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .idn import DEFANGED_DOT, LABEL_RANGES, NARROW_RANGES, WIDE_RANGES
+
 # Left boundary for host-like tokens: not inside a word or a dotted run, but a full stop right after a
 # non-ASCII letter is a sentence end ("المتحدة.evil.com", common in PDF text of Arabic lines).
 _NB = r"(?<![A-Za-z0-9_\-])(?<![A-Za-z0-9_\-]\.)(?<!^\.)"
@@ -60,6 +62,29 @@ REGISTRY = re.compile(
     re.I,
 )
 ASN = re.compile(r"AS(?<![A-Za-z0-9]AS)N?(?::\s?|\s)?(\d{1,10})(?![0-9])")
+# Hosts with Arabic/Han/... labels (see idn.py): narrow labels, then at least one wide character or a
+# defanged-dot mark, then labels of any script. The run may swallow glued prose; idn.resolve cuts it.
+_IDN_HOST = (
+    rf"[{NARROW_RANGES}.\u3002]*+[{WIDE_RANGES}{DEFANGED_DOT}][{LABEL_RANGES}.\u3002{DEFANGED_DOT}]*+"
+)
+_SCHEMES = r"(?:https?|ftps?|sftp|tcp|udp|wss?)"
+URL_IDN = re.compile(
+    rf"(?<![A-Za-z0-9]){_SCHEMES}://({_IDN_HOST})(:\d{{1,5}}(?![0-9]))?"
+    r"([/?#][A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*+)?",
+    re.I,
+)
+EMAIL_IDN = re.compile(rf"(?<![A-Za-z0-9._%+\-])([A-Za-z0-9._%+\-]{{1,64}}+)@({_IDN_HOST})")
+# A dot glued to a wide-script letter on either side: where a Unicode host may be.
+IDN_ANCHOR = re.compile(
+    rf"[.{DEFANGED_DOT}](?:(?<=[{WIDE_RANGES}][.{DEFANGED_DOT}])(?=[{LABEL_RANGES}])|(?=[{WIDE_RANGES}]))"
+)
+# The run of labels and dots around an anchor, found by the engine rather than char by char in Python:
+# to the right, and to the left as a run that starts after a non-label character and ends at the anchor.
+_RUN = f"{LABEL_RANGES}.{DEFANGED_DOT}"
+IDN_RUN_RIGHT = re.compile(f"[{_RUN}]{{0,256}}+")
+IDN_RUN_LEFT = re.compile(f"(?<![{_RUN}])[{_RUN}]{{0,256}}+\\Z")
+# `www。例子。中国`: the ideographic full stop joins labels after a `www` label.
+WWW_IDN = re.compile(rf"(?<![A-Za-z0-9\-.])www[.\u3002{DEFANGED_DOT}]({_IDN_HOST})", re.I)
 FILE_EXTS = (
     "exe|dll|sys|scr|com|bat|cmd|ps1|psm1|vbs|vbe|js|jse|wsf|hta|jar|msi|lnk|cpl|ocx|elf|so|sh|py|pl|"
     "apk|ipa|dmg|pkg|deb|rpm|doc|docx|docm|xls|xlsx|xlsm|xlsb|ppt|pptx|pptm|pdf|rtf|one|chm|iso|img|vhd|"

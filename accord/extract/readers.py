@@ -7,12 +7,13 @@ report it and carry on with the other inputs.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+
+from .pdf import PdfError, pdf_text
 
 
 class ReadError(Exception):
@@ -96,50 +97,11 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(head) // 20
 
 
-# pypdf turns visually ordered right-to-left lines back into logical order, but it also reverses the
-# Arabic-Indic numbers inside them, which were already left-to-right (numbers are LTR in bidi text).
-_AR_DIGIT = "\u0660-\u0669\u06f0-\u06f9"
-_RTL_DIGIT_RUN = re.compile(f"[{_AR_DIGIT}](?:[{_AR_DIGIT}\u066b\u066c]|\\.(?=[{_AR_DIGIT}]))*+")
-# A defanged value in an RTL line is displayed in pieces ("103.170.180[.]231" shows as
-# "231].[103.170.180", brackets mirrored): "].[" never occurs otherwise, so its pieces are put back.
-_MIRRORED = {"].[": "[.]", ").(": "(.)", "}.{": "{.}"}
-_MIRRORED_RUN = re.compile(
-    r"[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*(?:(?:\]\.\[|\)\.\(|\}\.\{)[0-9A-Za-z\-\u200b\u200c\u00ad]+"
-    r"(?:\.[0-9A-Za-z\-]+)*)+"
-)
-_PIECES = re.compile(r"(\]\.\[|\)\.\(|\}\.\{|[\u200b\u200c\u00ad])")
-
-
-def _unmirror(m: re.Match[str]) -> str:
-    parts = _PIECES.split(m.group())[::-1]
-    return "".join(_MIRRORED.get(p, p) for p in parts)
-
-
-_HAS_ARABIC = re.compile("[\u0600-\u06ff]")
-
-
-def fix_rtl_pdf_text(text: str) -> str:
-    """Repair what bidi re-ordering does to numbers and defanged values in Arabic PDF text."""
-    text = _RTL_DIGIT_RUN.sub(lambda m: m.group()[::-1], text)
-    if "].[" in text or ").(" in text or "}.{" in text:
-        text = _MIRRORED_RUN.sub(_unmirror, text)
-    return text
-
-
 def _pdf_text(data: bytes, name: str) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ReadError(f"{name}: encrypted PDF")
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-        return fix_rtl_pdf_text(text) if _HAS_ARABIC.search(text) else text
-    except ReadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ReadError(f"{name}: unreadable PDF ({type(exc).__name__})") from exc
+        return pdf_text(data)
+    except PdfError as exc:
+        raise ReadError(f"{name}: {exc}") from exc
 
 
 def _docx_text(data: bytes, name: str) -> str:

@@ -8,41 +8,14 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from functools import lru_cache
-from importlib import resources
+
+from .idn import to_unicode
+from .suffixes import tlds
 
 # Characters stripped from the end of a candidate: ASCII and CJK/Arabic punctuation.
 TRAILING = ".,;:!?'\"`)]}>*،؛؟。，、；：！？）】》」』”’…-_»«›‹〉〕"
 
 
-@lru_cache(maxsize=1)
-def tlds() -> frozenset[str]:
-    """Top-level labels of the Public Suffix List bundled with publicsuffix2 (works offline)."""
-    text = resources.files("publicsuffix2").joinpath("public_suffix_list.dat").read_text("utf-8")
-    out: set[str] = set()
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("//") or "." in line or line[0] in "*!":
-            continue
-        out.add(line.lower())
-    return frozenset(out)
-
-
-def decode_idna(host: str) -> str:
-    """Punycode labels to Unicode, so `xn--...` and the Unicode spelling give one value."""
-    labels = []
-    for label in host.split("."):
-        if label.startswith("xn--"):
-            try:
-                label = label[4:].encode("ascii").decode("punycode")
-            except (UnicodeError, ValueError):
-                return ""
-        labels.append(label)
-    return ".".join(labels)
-
-
-# Real TLDs that are far more often file extensions in reports (readme.md, report.zip).
-FILE_LIKE_TLDS = frozenset({"zip", "mov", "md", "py", "sh", "pl", "rs", "so", "ps", "exe", "doc", "bin"})
 NOT_HOSTS = frozenset({"asp.net", "vb.net", "ado.net", "e.g", "i.e"})
 AV_PREFIXES = frozenset(
     {
@@ -99,7 +72,8 @@ def valid_hostname(host: str, *, strict_case: bool = True) -> str:
     tld = labels[-1]
     if strict_case and len(labels) == 2 and len(tld) > 2 and tld[0].isupper() and tld[1:].islower():
         return ""  # "done.Next": a missing space after a full stop, not a host
-    canon = decode_idna(host.lower())
+    lower = host.lower()
+    canon = lower if lower.isascii() and "xn--" not in lower else to_unicode(host)
     if not canon or canon.rsplit(".", 1)[-1] not in tlds():
         return ""
     if "_" in "".join(canon.split(".")[-2:]) or canon in NOT_HOSTS:

@@ -9,7 +9,7 @@ on real TLDs...) are inserted with no label, or with the label they really are (
 
     python tests/corpus/build_corpus.py        # rewrites docs/ and labels.json deterministically
 
-Building needs fpdf2, uharfbuzz and fontTools (PyPI) plus the Debian fonts fonts-dejavu-core and
+Building needs fpdf2, uharfbuzz, fontTools and idna (PyPI) plus the Debian fonts fonts-dejavu-core and
 fonts-wqy-microhei; reading the result needs only accord.extract.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -395,6 +396,7 @@ def to_pdf(title: str, paras: list[str], path: Path, lang: str) -> None:
     # Chinese lines may break between any two characters, which would cut indicators in half; a wide
     # page keeps each paragraph on one line, as a typesetter that never breaks inside Latin words would.
     pdf = FPDF(format=(1200, 297) if lang == "zh" else "A4")
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=timezone.utc))  # byte-identical rebuilds
     pdf.add_page()
     if lang == "zh":
         pdf.add_font("body", fname=_cjk_font())
@@ -407,6 +409,23 @@ def to_pdf(title: str, paras: list[str], path: Path, lang: str) -> None:
         pdf.write(5, p)
         pdf.ln(7)
     pdf.output(str(path))
+
+
+def write_doc(path: Path, fmt: str, lang: str, title: str, paras: list[str], n: int) -> None:
+    """One document in its format; every fifth plain-text one in the language's legacy encoding."""
+    if fmt == "html":
+        path.write_text(to_html(title, paras, lang, table=n % 2 == 0), encoding="utf-8")
+    elif fmt == "pdf":
+        to_pdf(title, paras, path, lang)
+    elif fmt == "md":
+        path.write_text(f"# {title}\n\n" + "\n\n".join(f"* {p}" for p in paras) + "\n", encoding="utf-8")
+    else:
+        enc = {"en": "utf-8", "ar": "windows-1256", "zh": "gb18030"}[lang] if n % 5 == 0 else "utf-8"
+        text = title + "\n\n" + "\n\n".join(paras) + "\n"
+        try:
+            path.write_bytes(text.encode(enc))
+        except UnicodeEncodeError:
+            path.write_bytes(text.encode("utf-8"))
 
 
 def main() -> None:
@@ -423,26 +442,18 @@ def main() -> None:
             n += 1
             title, gold, paras = make_doc(n, lang)
             name = f"{lang}-{n:03d}.{fmt}"
-            path = DOCS / name
-            if fmt == "html":
-                path.write_text(to_html(title, paras, lang, table=n % 2 == 0), encoding="utf-8")
-            elif fmt == "pdf":
-                to_pdf(title, paras, path, lang)
-            elif fmt == "md":
-                path.write_text(f"# {title}\n\n" + "\n\n".join(f"* {p}" for p in paras) + "\n", encoding="utf-8")
-            else:
-                enc = {"en": "utf-8", "ar": "windows-1256", "zh": "gb18030"}[lang] if n % 5 == 0 else "utf-8"
-                text = title + "\n\n" + "\n\n".join(paras) + "\n"
-                try:
-                    path.write_bytes(text.encode(enc))
-                except UnicodeEncodeError:
-                    path.write_bytes(text.encode("utf-8"))
+            write_doc(DOCS / name, fmt, lang, title, paras, n)
             labels[name] = {"lang": lang, "indicators": {k: sorted(v) for k, v in sorted(gold.items())}}
     from handwritten import DOCS as HANDWRITTEN
 
     for name, (text, gold) in HANDWRITTEN.items():
         (DOCS / name).write_text(text, encoding="utf-8")
         labels[name] = {"lang": name[:2], "indicators": {k: sorted(v) for k, v in sorted(gold.items())}}
+    from extra_docs import documents
+
+    for i, (name, lang, fmt, title, gold, paras) in enumerate(documents(), 1):
+        write_doc(DOCS / name, fmt, lang, title, paras, i)
+        labels[name] = {"lang": lang, "indicators": {k: sorted(v) for k, v in sorted(gold.items())}}
     (HERE / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{len(labels)} documents")
 

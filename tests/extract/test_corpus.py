@@ -48,6 +48,12 @@ def test_corpus_shape() -> None:
     assert len(LABELS) >= 60 and all(langs[lang] >= 20 for lang in ("en", "ar", "zh"))
     assert {"txt", "html", "pdf"} <= set(formats)
     assert all((CORPUS / "docs" / name).is_file() for name in LABELS)
+    # internationalised domain names in every language, Arabic PDFs of mixed-direction lines
+    for lang in ("en", "ar", "zh"):
+        idn_docs = [n for n in LABELS if n.startswith(f"{lang}-idn")]
+        hosts = [d for n in idn_docs for d in LABELS[n]["indicators"].get("domain", [])]
+        assert len(idn_docs) >= 4 and any(not d.isascii() for d in hosts)
+    assert sum(n.startswith("ar-") and n.endswith(".pdf") for n in LABELS) >= 8
 
 
 def test_overall_precision_and_recall(counts: dict[str, Counter]) -> None:

@@ -109,17 +109,6 @@ def test_bad_inputs_one_line_error_naming_file(data: bytes, reason: str) -> None
     assert message.startswith("in/bad.bin: ") and reason in message and "\n" not in message
 
 
-def test_rtl_pdf_repairs() -> None:
-    from accord.extract.readers import fix_rtl_pdf_text
-
-    # pypdf output for Arabic lines: reversed Arabic-Indic numbers, defanged values in mirrored pieces
-    assert fix_rtl_pdf_text("العنوان ٧٤٫١٠١٫٠٢٢٫٥٨١، و") == "العنوان ١٨٥٫٢٢٠٫١٠١٫٤٧، و"
-    assert fix_rtl_pdf_text("الإقليمية.231].[103.170.180") == "الإقليمية.103.170.180[.]231"
-    assert fix_rtl_pdf_text("بالعنوان73).(153).(7\u200b6).(103") == "بالعنوان103(.)6\u200b7(.)153(.)73"
-    found = extract_text(fix_rtl_pdf_text("رُصدت حركة نحو203].[9\u200b12].[43].[141 اليوم")).indicators
-    assert found == {"ipv4": ["141.43.129.203"]}
-
-
 def test_arabic_pdf_from_corpus() -> None:
     from pathlib import Path
 
