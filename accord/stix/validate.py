@@ -18,9 +18,8 @@ from accord.stix.timestamps import parse_us
 
 # Used with fullmatch: "$" would also accept a trailing newline.
 _TYPE = re.compile(r"[a-z0-9][a-z0-9-]+[a-z0-9]")
-_ID = re.compile(
-    r"([a-z0-9][a-z0-9-]+[a-z0-9])--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_VALID_TYPES: set[str] = set()  # type names already checked: a feed uses a handful
 _PROPERTY = re.compile(r"[a-z0-9_]{3,250}|id")
 
 SCO_TYPES = frozenset(
@@ -145,10 +144,15 @@ class InvalidObject(ValueError):
 def _check_id(value: Any, prop: str, expected_type: str | None = None) -> None:
     if not isinstance(value, str) or "--" not in value:
         raise InvalidObject(f"'{prop}' must be an identifier TYPE--UUID, got {value!r}")
-    m = _ID.fullmatch(value)
-    if m is None or "--" in m[1]:
+    typ, _, uuid = value.partition("--")
+    if typ not in _VALID_TYPES:
+        if not _TYPE.fullmatch(typ):
+            raise InvalidObject(f"'{prop}' is not a valid STIX identifier: {value!r}")
+        if len(_VALID_TYPES) < 4096:
+            _VALID_TYPES.add(typ)
+    if len(uuid) != 36 or not _UUID.fullmatch(uuid):
         raise InvalidObject(f"'{prop}' is not a valid STIX identifier: {value!r}")
-    if expected_type and m[1] != expected_type:
+    if expected_type and typ != expected_type:
         raise InvalidObject(f"'{prop}' must reference a {expected_type}, got {value!r}")
 
 
