@@ -48,7 +48,7 @@ def sweep(
         results = [runner.sweep_file(p, comp, opts, on_batch=on_batch, on_hits=emit) for p in logs]
     else:
         raise ValueError(f"unknown engine {engine!r} (local or dask)")
-    result = runner.merge(results, comp)
+    result = runner.merge(results, comp, opts.max_candidates)
     emit(result.late_hits)
     return result
 

@@ -7,12 +7,13 @@ AND-on-one-object is a group-by over (event, object, conjunction). No per-event 
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 
 import polars as pl
 
-from accord.sweep import ranges
+from accord.sweep import lookup, observations, ranges, readers
 from accord.sweep.indicators import HASH_SEED, Compiled
 from accord.sweep.patterns import IP_KINDS
 
@@ -110,21 +111,93 @@ def atom_hits(obs: pl.DataFrame, comp: Compiled, exact_domains: bool = False) ->
     return pl.concat([p.cast({"atom": pl.Int64}) for p in parts])
 
 
+def _slow_kinds(comp: Compiled) -> frozenset[str]:
+    """Kinds of the atoms the hash and range lookups do not serve (LIKE/MATCHES, IPv6 ranges)."""
+    kinds = {k for k, _, _ in comp.regex} | {k for table in comp.cidr6.values() for k, _ in table}
+    return frozenset(kinds)
+
+
 def match(
-    obs: pl.DataFrame, times: pl.DataFrame, comp: Compiled, exact_domains: bool = False
+    frame: pl.DataFrame,
+    roles: dict[str, str],
+    times: pl.DataFrame,
+    comp: Compiled,
+    exact_domains: bool = False,
+    obs: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """(event, indicator) hits inside the indicator's validity, with the first matched field and value."""
-    hits = atom_hits(obs, comp, exact_domains)
-    single = hits.join(comp.single, on="atom").select("line", "idx", "field", "value")
-    parts = [single]
+    """(event, indicator) hits inside the indicator's validity, with the first matched field and value.
+
+    `times` is (line, ts) or (line, ts_raw), the text then being parsed for the matched events only;
+    `obs` is the batch's full observation table when the caller has built it anyway."""
+    parts = [lookup.atom_hits(frame, roles, comp, exact_domains)]
+    slow = _slow_kinds(comp)
+    if slow:
+        o = obs if obs is not None else observations.build(frame, roles, slow, need_ip4=False)
+        parts += [p.cast({"atom": pl.Int64}) for p in _cidr6_hits(o, comp) + _regex_hits(o, comp)]
+    hits = pl.concat([p.select(HIT_COLS) for p in parts])
+    found = [hits.join(comp.single, on="atom").select("line", "idx", "field", "value")]
     if not comp.conj.is_empty():
-        parts.append(_conjunctions(hits, comp))
-    found = (
-        pl.concat(parts)
+        found.append(_conjunctions_of_candidates(hits, frame, roles, comp, exact_domains, obs))
+    first = (
+        pl.concat(found)
         .sort("line", "idx", "field", "value")
         .unique(subset=["line", "idx"], keep="first", maintain_order=True)
     )
-    return within_validity(found.join(times, on="line"), comp)
+    return within_validity(with_times(first, times), comp)
+
+
+def with_times(hits: pl.DataFrame, times: pl.DataFrame) -> pl.DataFrame:
+    """Attach event times, parsing the text of the matched events only."""
+    if "ts" in times.columns:
+        return hits.join(times.select("line", "ts"), on="line")
+    matched = times.join(hits.select("line").unique(), on="line", how="semi")
+    parsed = matched.select("line", readers.parse_time(matched["ts_raw"]).alias("ts"))
+    return hits.join(parsed, on="line")
+
+
+def _conjunctions_of_candidates(
+    hits: pl.DataFrame,
+    frame: pl.DataFrame,
+    roles: dict[str, str],
+    comp: Compiled,
+    exact_domains: bool,
+    obs: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """A conjunction can only hold in an event where its driver atom holds: every atom is checked on
+    those few events, so common atoms (ports) are never looked up across the whole batch."""
+    drivers = comp.conj.filter(pl.col("driver")).select("atom").unique()
+    lines = hits.join(drivers, on="atom", how="semi").select("line").unique()
+    if lines.is_empty():
+        return pl.DataFrame(schema={"line": pl.Int64, "idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8})
+    if obs is not None:
+        sub_obs = obs.join(lines, on="line", how="semi")
+    else:
+        sub = frame.join(lines, on="line", how="semi")
+        sub_obs = observations.build(sub, roles, comp.kinds, need_ip4=not comp.segs4.is_empty())
+    return _conjunctions(atom_hits(sub_obs, _conj_tables(comp), exact_domains), comp)
+
+
+def _conj_tables(comp: Compiled) -> Compiled:
+    """The lookup tables cut down to the atoms of conjunctions, so checking candidates stays cheap."""
+    cache = comp.__dict__.setdefault("_hashed", {})
+    if "conj" not in cache:
+        atoms = comp.conj.select("atom").unique()
+        keep = set(atoms["atom"].to_list())
+        seg_atoms = comp.seg_atoms.join(atoms, on="atom", how="semi")
+        cache["conj"] = dataclasses.replace(
+            comp,
+            eq=comp.eq.join(atoms, on="atom", how="semi"),
+            dom=comp.dom.join(atoms, on="atom", how="semi"),
+            segs4=comp.segs4.join(seg_atoms.select("seg").unique(), on="seg", how="semi"),
+            seg_atoms=seg_atoms,
+            cidr6={
+                p: {k: [a for a in v if a in keep] for k, v in t.items() if keep.intersection(v)}
+                for p, t in comp.cidr6.items()
+            },
+            regex=[r for r in comp.regex if r[2] in keep],
+            general=[],
+        )
+    return cache["conj"]
 
 
 def _conjunctions(hits: pl.DataFrame, comp: Compiled) -> pl.DataFrame:

@@ -108,8 +108,8 @@ def match_together(gen: General, sdos: list[dict]) -> set[str]:
     pattern.walk(listener)
     found: set[str] = set()
     for n, binding in enumerate(listener.matched()):
-        if n >= MAX_BINDINGS:
-            break
+        if n >= MAX_BINDINGS:  # reported by the caller with the indicator id, never a silent cut
+            raise RuntimeError(f"more than {MAX_BINDINGS:,} bindings")
         for bundle in listener.get_sdos_from_binding(binding):
             found.update(o["id"] for o in bundle["objects"] if o["type"] == "observed-data")
     return found

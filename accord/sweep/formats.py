@@ -14,6 +14,9 @@ ROLES = ("src_ip", "dst_ip", "ip", "src_port", "dst_port", "domain", "url", "ema
     f"hash:{a}" for a in ("MD5", "SHA-1", "SHA-256", "SHA-512")
 )
 
+# roles whose fields may hold several values: a JSON list or "Name <addr>, addr2" text (SMTP records)
+LIST_ROLES = frozenset({"email"})
+
 # STIX object path accepted by --map -> role
 PATH_ROLES = {
     "network-traffic:src_ref.value": "src_ip",
@@ -43,6 +46,13 @@ EVE = {
     "fileinfo.md5": "hash:MD5",
     "fileinfo.sha1": "hash:SHA-1",
     "fileinfo.sha256": "hash:SHA-256",
+    "http.http_refer": "url",
+    "quic.sni": "domain",
+    "smtp.mail_from": "email",
+    "smtp.rcpt_to": "email",
+    "email.from": "email",
+    "email.to": "email",
+    "email.cc": "email",
 }
 
 ECS = {
@@ -63,7 +73,14 @@ ECS = {
     "file.hash.sha256": "hash:SHA-256",
     "file.hash.sha512": "hash:SHA-512",
     "email.from.address": "email",
+    "email.to.address": "email",
+    "email.cc.address": "email",
+    "email.bcc.address": "email",
+    "email.reply_to.address": "email",
+    "email.sender.address": "email",
     "source.user.email": "email",
+    "destination.user.email": "email",
+    "user.email": "email",
 }
 
 ZEEK = {

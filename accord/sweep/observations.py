@@ -21,6 +21,7 @@ SCHEMA = {
     "ip4": pl.Int64,
 }
 V4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"  # noqa: E501
+EMAIL = r"[^\s\"'<>,;\[\]()]+@[^\s\"'<>,;\[\]()]+"
 _FAST_URL = r"^(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
 
 
@@ -69,7 +70,37 @@ def _domain_rows(df: pl.DataFrame, field: str, obj: str) -> pl.DataFrame:
     )
 
 
-def _url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def emails(values: pl.Expr) -> pl.Expr:
+    """Addresses of an e-mail field as a list: those in `Name <a@b>` text or a JSON list (SMTP senders
+    and recipients), else the whole value."""
+    low = values.str.strip_chars().str.to_lowercase()
+    found = low.str.extract_all(EMAIL)
+    whole = (
+        pl.when(low.str.starts_with("[")).then(pl.lit([], pl.List(pl.Utf8))).otherwise(pl.concat_list(low))
+    )
+    return pl.when(found.list.len() > 0).then(found).otherwise(whole)
+
+
+def email_rows(df: pl.DataFrame, field: str) -> pl.DataFrame:
+    """One row per address (line, obj, value): the k-th address of a field is object `field#k`."""
+    return (
+        df.select("line", emails(pl.col(field)).alias("value"))
+        .drop_nulls("value")
+        .with_columns(k=pl.int_ranges(pl.col("value").list.len()))
+        .explode("value", "k")
+        .drop_nulls("value")
+        .select(
+            "line",
+            pl.when(pl.col("k") == 0)
+            .then(pl.lit(field))
+            .otherwise(pl.lit(field + "#") + pl.col("k").cast(pl.Utf8))
+            .alias("obj"),
+            "value",
+        )
+    )
+
+
+def url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     col = df.select("line", pl.col(field).str.strip_chars().alias("raw")).drop_nulls("raw")
     groups = col["raw"].str.extract_groups(_FAST_URL)
     fast = groups.struct.field("1").is_not_null()
@@ -140,7 +171,7 @@ def build(
                 add(_domain_rows(frame, field, field))
         elif role == "url":
             if wanted("url:value", "domain-name:value"):
-                urls, hosts = _url_rows(frame, field)
+                urls, hosts = url_rows(frame, field)
                 add(urls)
                 add(hosts)
         elif role.startswith("hash:"):
@@ -151,10 +182,7 @@ def build(
             ).drop_nulls()
             add(df.with_columns(field=pl.lit(field)), obj="file", kind=f"file:hashes.{role[5:]}")
         elif role == "email" and wanted("email-addr:value"):
-            df = frame.select(
-                "line", pl.col(field).str.strip_chars().str.to_lowercase().alias("value")
-            ).drop_nulls()
-            add(df.with_columns(field=pl.lit(field)), obj=field, kind="email-addr:value")
+            add(email_rows(frame, field).with_columns(field=pl.lit(field)), kind="email-addr:value")
     if not parts:
         return pl.DataFrame(schema=SCHEMA)
     out = pl.concat(parts)

@@ -1,9 +1,10 @@
 """Streaming Arrow readers for every supported log format.
 
-Files are read in large byte chunks cut at line ends; each chunk is parsed by pyarrow's C++ JSON/CSV
-readers (only the selected columns) or polars' regex extraction. Only when a chunk is irregular
-(malformed line, header, blank line, type change) is it re-read line by line, so bad lines can be counted
-and reported with their numbers without losing the good ones.
+An uncompressed JSON-lines file is read whole by DuckDB (see `wholefile`); other logs are read in large
+byte chunks cut at line ends, each parsed by DuckDB's JSON or pyarrow's CSV reader (only the selected
+columns) or polars' regex extraction. Only when a chunk is irregular (malformed line, header, blank line,
+type change) is it re-read line by line, so bad lines can be counted and reported with their numbers
+without losing the good ones.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import zstandard
 
-from accord.sweep import formats
+from accord.sweep import formats, wholefile
 
 CHUNK = 8 << 20
 _GZ = b"\x1f\x8b"
@@ -45,12 +46,14 @@ class Malformed:
 
 @dataclass
 class Batch:
-    """Parsed events of one chunk: columns line, ts (µs since epoch, UTC) and one Utf8 column per field."""
+    """Parsed events: columns line, ts (µs since epoch, UTC; or ts_raw, the text) and one Utf8 column per
+    field."""
 
     frame: pl.DataFrame
     roles: dict[str, str]
     nbytes: int
     malformed: list[Malformed] = field(default_factory=list)
+    lines: int = 0  # lines of the log this batch covers (good, bad and blank)
 
 
 class _Counting(io.RawIOBase):
@@ -70,12 +73,36 @@ class _Counting(io.RawIOBase):
         return n
 
 
-def open_log(path: str) -> tuple[BinaryIO, _Counting]:
+class _Range(io.RawIOBase):
+    """The bytes [start, end) of a file, so a byte-range task reads only its own share."""
+
+    def __init__(self, raw: BinaryIO, start: int, end: int) -> None:
+        raw.seek(start)
+        self.raw, self.left = raw, end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        data = self.raw.read(min(len(b), self.left))
+        n = len(data)
+        b[:n] = data
+        self.left -= n
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def open_log(path: str, byte_range: tuple[int, int] | None = None) -> tuple[BinaryIO, _Counting]:
     """Open a log (or `-` for stdin), decompressing gzip/zstd by magic bytes rather than by name."""
     try:
         raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise LogError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    if byte_range is not None:
+        raw = _Range(raw, *byte_range)  # type: ignore[assignment]
     counting = _Counting(raw)
     buffered = io.BufferedReader(counting, 1 << 20)
     magic = buffered.peek(4)[:4]
@@ -86,10 +113,16 @@ def open_log(path: str) -> tuple[BinaryIO, _Counting]:
     return buffered, counting
 
 
-def _chunks(stream: BinaryIO, size: int, path: str) -> Iterator[tuple[bytes, int]]:
+def compressed(path: str) -> bool:
+    """gzip or zstd by magic bytes: such files cannot be split into byte ranges or read by path."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    return magic.startswith(_GZ) or magic == _ZST
+
+
+def _chunks(stream: BinaryIO, size: int, path: str, line: int = 1) -> Iterator[tuple[bytes, int]]:
     """Yield (chunk ending at a newline, number of its first line)."""
     rest = b""
-    line = 1
     while True:
         try:
             data = stream.read(size)
@@ -109,45 +142,96 @@ def _chunks(stream: BinaryIO, size: int, path: str) -> Iterator[tuple[bytes, int
         yield rest + b"\n", line
 
 
-def _duck_columns(paths: list[str]) -> dict[str, str]:
-    """DuckDB column spec for the selected (possibly nested) fields, every leaf read as text."""
+def _splits(parts: list[str]) -> list[tuple[str, ...]]:
+    """Every way of writing a dotted path as JSON keys, nested first: a.b.c, a{b.c}, a.b{c}, "a.b.c".
+
+    ECS producers write `{"source": {"ip": ...}}`, `{"source.ip": ...}` or a mixture."""
+    if len(parts) == 1:
+        return [(parts[0],)]
+    out = []
+    for i in range(1, len(parts) + 1):
+        head = ".".join(parts[:i])
+        if i == len(parts):
+            out.append((head,))
+        else:
+            out.extend((head, *rest) for rest in _splits(parts[i:]))
+    return out
+
+
+def _key_paths(fields: list[str], dotted: bool) -> tuple[dict[str, list[tuple[str, ...]]], dict[str, str]]:
+    """Key paths read for each field and the DuckDB column spec (every leaf read as text).
+
+    A spelling that conflicts with another field's (a key both leaf and object) is dropped, unless it is
+    the nested one, which is an error as before."""
     tree: dict = {}
-    for p in paths:
+    alts: dict[str, list[tuple[str, ...]]] = {}
+
+    def fits(keys: tuple[str, ...]) -> bool:
         node = tree
-        parts = p.split(".")
-        for sub in parts[:-1]:
-            node = node.setdefault(sub, {})
+        for k in keys[:-1]:
+            node = node.get(k, {})
             if not isinstance(node, dict):
-                raise LogError(f"field {p} conflicts with another mapped field")
-        node[parts[-1]] = "VARCHAR"
+                return False
+        return not isinstance(node.get(keys[-1]), dict)
+
+    for f in fields:
+        parts = f.split(".")
+        spellings = _splits(parts) if dotted else [tuple(parts)]
+        alts[f] = []
+        for n, keys in enumerate(spellings):
+            if not fits(keys):
+                if n == 0:
+                    raise LogError(f"field {f} conflicts with another mapped field")
+                continue
+            node = tree
+            for k in keys[:-1]:
+                node = node.setdefault(k, {})
+            node[keys[-1]] = "VARCHAR"
+            alts[f].append(keys)
 
     def typ(v: object) -> str:
         if isinstance(v, dict):
             return "STRUCT(" + ", ".join(f'"{k}" {typ(x)}' for k, x in v.items()) + ")"
         return str(v)
 
-    return {k: typ(v) for k, v in tree.items()}
+    return alts, {k: typ(v) for k, v in tree.items()}
 
 
-def _duck_path(path: str) -> str:
-    parts = path.split(".")
-    expr = '"' + parts[0].replace('"', '""') + '"'
-    for sub in parts[1:]:
-        expr = f"struct_extract({expr}, '{sub.replace(chr(39), chr(39) * 2)}')"
-    return f'{expr} AS "{path.replace(chr(34), chr(34) * 2)}"'
+def _q(text: str, quote: str) -> str:
+    return quote + text.replace(quote, quote * 2) + quote
 
 
-def _json_value(obj: dict, path: str) -> str | None:
-    cur: object = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    if cur is None or isinstance(cur, dict | list):
-        return None
-    if isinstance(cur, bool):
-        return str(cur).lower()
-    return str(cur)
+def _duck_expr(keys: tuple[str, ...]) -> str:
+    expr = _q(keys[0], '"')
+    for sub in keys[1:]:
+        expr = f"struct_extract({expr}, {_q(sub, chr(39))})"
+    return expr
+
+
+def _scalar_sql(expr: str) -> str:
+    return f"CASE WHEN starts_with({expr}, '[') OR starts_with({expr}, '{{') THEN NULL ELSE {expr} END"
+
+
+def _json_value(obj: dict, alts: list[tuple[str, ...]], keep_lists: bool) -> str | None:
+    """The line-by-line twin of the DuckDB select: first spelling with a scalar (or, for list roles,
+    any) value; lists and objects as JSON text, as DuckDB renders them."""
+    for keys in alts:
+        cur: object = obj
+        for part in keys:
+            if not isinstance(cur, dict):
+                cur = None
+                break
+            cur = cur.get(part)
+        if cur is None:
+            continue
+        if isinstance(cur, dict | list):
+            if keep_lists:
+                return orjson.dumps(cur).decode()
+            continue
+        if isinstance(cur, bool):
+            return str(cur).lower()
+        return str(cur)
+    return None
 
 
 def _frame(lines: list[int] | pa.Array, cols: dict[str, object]) -> pl.DataFrame:
@@ -175,11 +259,38 @@ class _Reader:
 
 
 class _JsonReader(_Reader):
-    def __init__(self, path: str, roles: dict[str, str], time_field: str | None) -> None:
+    def __init__(self, path: str, roles: dict[str, str], time_field: str | None, dotted: bool) -> None:
         super().__init__(path, roles, time_field)
-        self.columns = _duck_columns(self.fields)
-        self.sql = ", ".join(_duck_path(f) for f in self.fields)
+        self.alts, self.columns = _key_paths(self.fields, dotted)
+        # list-valued roles (e-mail recipients) keep arrays as JSON text; the others see no scalar there
+        self.lists = {f for f in self.fields if formats.LIST_ROLES.intersection([roles.get(f)])}
+        exprs = []
+        self.polars_scalar = []
+        for f in self.fields:
+            alts = [_duck_expr(k) for k in self.alts[f]]
+            if len(alts) == 1:
+                expr = alts[0]
+                if f not in self.lists:
+                    self.polars_scalar.append(f)
+            else:
+                expr = "coalesce(" + ", ".join(a if f in self.lists else _scalar_sql(a) for a in alts) + ")"
+            exprs.append(f"{expr} AS {_q(f, chr(34))}")
+        self.sql = ", ".join(exprs)
         self.con = duckdb.connect()
+
+    def scalars(self, df: pl.DataFrame, first: int) -> pl.DataFrame:
+        """Number the rows from `first`; DuckDB renders arrays/objects as JSON text, which is no scalar."""
+        line = pl.int_range(first, first + df.height, dtype=pl.Int64).alias("line")
+        scalar = [
+            pl.when(pl.col(c).str.starts_with("[") | pl.col(c).str.starts_with("{"))
+            .then(None)
+            .otherwise(pl.col(c))
+            .alias(c)
+            if c in self.polars_scalar
+            else pl.col(c)
+            for c in df.columns
+        ]
+        return df.select(line, *scalar)
 
     def parse(self, chunk: bytes, first: int) -> tuple[pl.DataFrame | None, list[Malformed]]:
         n = chunk.count(b"\n")
@@ -189,16 +300,7 @@ class _JsonReader(_Reader):
         except duckdb.Error:
             df = None
         if isinstance(df, pl.DataFrame) and df.height == n:
-            line = pl.int_range(first, first + n, dtype=pl.Int64).alias("line")
-            # DuckDB renders arrays/objects as JSON text; the line-by-line path (and STIX) sees no scalar
-            scalar = [
-                pl.when(pl.col(c).str.starts_with("[") | pl.col(c).str.starts_with("{"))
-                .then(None)
-                .otherwise(pl.col(c))
-                .alias(c)
-                for c in df.columns
-            ]
-            return df.select(line, *scalar), []
+            return self.scalars(df, first), []
         bad: list[Malformed] = []
         lines: list[int] = []
         cols: dict[str, list] = {f: [] for f in self.fields}
@@ -215,7 +317,7 @@ class _JsonReader(_Reader):
                 continue
             lines.append(first + i)
             for f in self.fields:
-                cols[f].append(_json_value(obj, f))
+                cols[f].append(_json_value(obj, self.alts[f], f in self.lists))
         return _frame(lines, cols), bad
 
 
@@ -388,17 +490,52 @@ def resolve_roles(fmt: str, mapping: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
+BATCH_ROWS = 1 << 19  # rows per batch on the whole-file path: per-batch costs vanish, memory stays small
+
+
+class _Finish:
+    """What every parsed frame goes through: times, absolute URLs, the selected columns, a Batch."""
+
+    def __init__(self, fmt: str, reader: _Reader, tfield: str | None, parse_times: bool) -> None:
+        self.fmt, self.reader, self.tfield, self.parse_times = fmt, reader, tfield, parse_times
+
+    def __call__(self, frame: pl.DataFrame | None, nbytes: int, bad: list[Malformed], lines: int) -> Batch:
+        reader, tfield = self.reader, self.tfield
+        if frame is None:
+            frame = _frame([], {f: [] for f in reader.fields})
+        has_time = bool(tfield) and tfield in frame.columns
+        if self.parse_times:
+            ts = parse_time(frame[tfield]) if has_time else pl.lit(None, pl.Int64)
+            frame = frame.with_columns(ts.alias("ts"))
+            tcol = "ts"
+        else:  # parsed later, for the few events that match
+            raw = pl.col(tfield).cast(pl.Utf8) if has_time else pl.lit(None, pl.Utf8)
+            frame = frame.with_columns(raw.alias("ts_raw"))
+            tcol = "ts_raw"
+        if self.fmt == "eve":
+            frame = _url_absolute(frame, "http.url", "http.hostname")
+        elif self.fmt == "zeek":
+            frame = _url_absolute(frame, "uri", "host")
+        roles_now = {f: r for f, r in reader.roles.items() if f in frame.columns}
+        return Batch(frame.select("line", tcol, *roles_now), roles_now, nbytes, bad, lines)
+
+
 def read_log(
     path: str,
     fmt: str = "auto",
     mapping: dict[str, str] | None = None,
     time_field: str | None = None,
     chunk_size: int = CHUNK,
+    parse_times: bool = True,
+    byte_range: tuple[int, int] | None = None,
 ) -> Iterator[Batch]:
-    """Stream a log as batches. Raises LogError for an unreadable file or unknown format."""
+    """Stream a log as batches. Raises LogError for an unreadable file or unknown format.
+
+    Without `parse_times` the frame carries the time text as `ts_raw` (the sweep parses matched events
+    only). `byte_range` reads the lines starting in [start, end) of an uncompressed file, numbered from 1."""
     if path != "-" and not Path(path).is_file():
         raise LogError(f"{path}: no such file")
-    stream, counting = open_log(path)
+    stream, counting = open_log(path, byte_range)
     chunks = _chunks(stream, chunk_size, path)
     first = next(chunks, None)
     if first is None:
@@ -414,7 +551,7 @@ def read_log(
     tfield = time_field or formats.TIME_FIELDS[fmt]
     reader: _Reader
     if fmt in ("eve", "ndjson"):
-        reader = _JsonReader(path, roles, tfield)
+        reader = _JsonReader(path, roles, tfield, dotted=fmt == "ndjson")
     elif fmt in ("zeek", "csv"):
         reader = _DelimitedReader(path, roles, tfield, zeek=fmt == "zeek")
         if fmt == "csv":
@@ -427,23 +564,54 @@ def read_log(
             first = (body, first[1] + 1)
     else:
         reader = _CombinedReader(path, roles, tfield)
-    sent = 0
-    for chunk, line in _iter_first(first, chunks):
+    finish = _Finish(fmt, reader, tfield, parse_times)
+    if isinstance(reader, _JsonReader) and path != "-" and byte_range is None and not compressed(path):
+        stream.close()
+        yield from _whole_file(path, reader, finish, chunk_size)
+        return
+    yield from _chunked(_iter_first(first, chunks), counting, reader, finish)
+
+
+def _chunked(
+    chunks: Iterator[tuple[bytes, int]], counting: _Counting, reader: _Reader, finish: _Finish, sent: int = 0
+) -> Iterator[Batch]:
+    for chunk, line in chunks:
         frame, bad = reader.parse(chunk, line) if chunk else (None, [])
-        if frame is None:
-            frame = _frame([], {f: [] for f in reader.fields})
-        if tfield and tfield in frame.columns:
-            frame = frame.with_columns(parse_time(frame[tfield]).alias("ts"))
-        else:
-            frame = frame.with_columns(pl.lit(None, pl.Int64).alias("ts"))
-        if fmt == "eve":
-            frame = _url_absolute(frame, "http.url", "http.hostname")
-        elif fmt == "zeek":
-            frame = _url_absolute(frame, "uri", "host")
-        roles_now = {f: r for f, r in reader.roles.items() if f in frame.columns}
         nbytes = counting.count - sent
         sent = counting.count
-        yield Batch(frame.select("line", "ts", *roles_now), roles_now, nbytes, bad)
+        yield finish(frame, nbytes, bad, chunk.count(b"\n"))
+
+
+def _whole_file(path: str, reader: _JsonReader, finish: _Finish, chunk_size: int) -> Iterator[Batch]:
+    """DuckDB reads the file by path (see `wholefile`); from a line it rejects on, chunks take over."""
+    n_lines = wholefile.clean_lines(path)
+    size = Path(path).stat().st_size
+    done = sent = 0
+    if n_lines is not None:
+        try:
+            for rb in wholefile.batches(reader.con, path, reader.columns, reader.sql, BATCH_ROWS):
+                df = pl.from_arrow(rb)
+                assert isinstance(df, pl.DataFrame)
+                frame = reader.scalars(df, done + 1)
+                done += df.height
+                nbytes = size * done // n_lines - sent
+                sent += nbytes
+                yield finish(frame, nbytes, [], df.height)
+            if done != n_lines:
+                raise LogError(f"{path}: read {done} of {n_lines} lines")
+            return
+        except duckdb.Error:
+            pass  # a line DuckDB rejects: the chunked reader reports it and goes on
+    offset = wholefile.offset_of_line(path, done + 1)
+    raw = open(path, "rb")  # noqa: SIM115 - closed with the generator
+    try:
+        raw.seek(offset)
+        counting = _Counting(raw)
+        stream = io.BufferedReader(counting, 1 << 20)
+        counting.count = offset - sent  # the first chunk also accounts for bytes not yet reported
+        yield from _chunked(_chunks(stream, chunk_size, path, done + 1), counting, reader, finish)  # type: ignore[arg-type]
+    finally:
+        raw.close()
 
 
 def _iter_first(first: tuple[bytes, int], rest: Iterator[tuple[bytes, int]]) -> Iterator[tuple[bytes, int]]:

@@ -27,6 +27,8 @@ class SweepOptions:
     time_field: str | None = None
     exact_domains: bool = False
     chunk_size: int = readers.CHUNK
+    max_candidates: int = evaluator.MAX_CANDIDATES  # per multi-event pattern; beyond it: reported
+    split_bytes: int = 64 << 20  # Dask engine: byte-range size for uncompressed JSON lines/access logs
 
 
 @dataclass
@@ -43,6 +45,7 @@ class FileResult:
     )
     overflow: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)  # general patterns the matcher could not evaluate
+    lines: int = 0  # lines read, so byte ranges of one file can be renumbered after the fact
 
 
 @dataclass
@@ -77,7 +80,7 @@ def _merge_counts(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _general_hits(
-    obs: pl.DataFrame, times: pl.DataFrame, comp: Compiled, path: str, res: FileResult
+    obs: pl.DataFrame, times: pl.DataFrame, comp: Compiled, path: str, res: FileResult, opts: SweepOptions
 ) -> list[pl.DataFrame]:
     out = []
     for gen in comp.general:
@@ -112,7 +115,7 @@ def _general_hits(
             store = res.candidates.setdefault(gen.idx, [])
             first = {r[0]: (r[1], r[2]) for r in cands.select("line", "field", "value").iter_rows()}
             store.extend((line, t, *first[line], sdo) for line, t, sdo in sdos)
-            if len(store) > evaluator.MAX_CANDIDATES:
+            if len(store) > opts.max_candidates:
                 res.overflow.add(gen.idx)
                 store.clear()
     return out
@@ -125,23 +128,32 @@ def sweep_file(
     on_batch: Callable[[int, int, int], None] | None = None,
     on_hits: Callable[[pl.DataFrame], None] | None = None,
     keep_hits: bool = False,
+    byte_range: tuple[int, int] | None = None,
 ) -> FileResult:
-    """Sweep one log. Hits go to `on_hits` batch by batch (or are kept, for remote workers)."""
+    """Sweep one log (or the lines starting in a byte range of it, numbered from 1). Hits go to `on_hits`
+    batch by batch (or are kept, for remote workers)."""
     res = FileResult(path, pl.DataFrame(schema=COUNTS_SCHEMA), None)
     counts: list[pl.DataFrame] = []
     kept: list[pl.DataFrame] = []
-    for batch in readers.read_log(path, opts.fmt, opts.mapping, opts.time_field, opts.chunk_size):
+    general = bool(comp.general)
+    batches = readers.read_log(
+        path, opts.fmt, opts.mapping, opts.time_field, opts.chunk_size, general, byte_range
+    )
+    for batch in batches:
         res.malformed_count += len(batch.malformed)
         res.malformed.extend(batch.malformed[: MAX_REPORTED - len(res.malformed)])
         frame = batch.frame
-        obs = observations.build(frame, batch.roles, comp.kinds, need_ip4=not comp.segs4.is_empty())
-        times = frame.select("line", "ts")
-        hits = engine.match(obs, times, comp, opts.exact_domains)
-        if comp.general:
-            extra = _general_hits(obs, times, comp, path, res)
+        times = frame.select("line", "ts" if general else "ts_raw")
+        obs = None
+        if general:  # the evaluator needs every object of the candidate events
+            obs = observations.build(frame, batch.roles, None, need_ip4=not comp.segs4.is_empty())
+        hits = engine.match(frame, batch.roles, times, comp, opts.exact_domains, obs)
+        if obs is not None:
+            extra = _general_hits(obs, times, comp, path, res, opts)
             if extra:
                 hits = pl.concat([hits, *extra]).sort("line", "idx")
         res.events += frame.height
+        res.lines += batch.lines
         res.nbytes += batch.nbytes
         if hits.height:
             counts.append(aggregate(hits))
@@ -158,7 +170,45 @@ def sweep_file(
     return res
 
 
-def merge(results: list[FileResult], comp: Compiled) -> SweepResult:
+def combine(parts: list[FileResult]) -> FileResult:
+    """The results of consecutive byte ranges of one file as one, with line numbers made file-wide."""
+    if len(parts) == 1:
+        return parts[0]
+    out = FileResult(parts[0].file, _merge_counts([p.counts for p in parts]), None)
+    hits = []
+    offset = 0
+    for p in parts:
+        if p.hits is not None:
+            hits.append(p.hits.with_columns(pl.col("line") + offset))
+        for m in p.malformed:
+            if len(out.malformed) < MAX_REPORTED:
+                out.malformed.append(readers.Malformed(m.file, m.line + offset, m.reason))
+        for idx, cands in p.candidates.items():
+            if idx not in out.overflow:
+                out.candidates.setdefault(idx, []).extend((c[0] + offset, *c[1:]) for c in cands)
+        out.overflow |= p.overflow
+        out.failed.update(p.failed)
+        out.events += p.events
+        out.nbytes += p.nbytes
+        out.malformed_count += p.malformed_count
+        offset += p.lines
+    for idx in out.overflow:
+        out.candidates.pop(idx, None)
+    out.lines = offset
+    out.hits = pl.concat(hits) if hits else None
+    return out
+
+
+def _too_many(limit: int) -> str:
+    return (
+        f"more than {limit:,} candidate events for a pattern spanning events: not evaluated "
+        "(raise SweepOptions.max_candidates)"
+    )
+
+
+def merge(
+    results: list[FileResult], comp: Compiled, max_candidates: int = evaluator.MAX_CANDIDATES
+) -> SweepResult:
     """Combine per-file results (in file order) and evaluate multi-observation patterns over all files."""
     problems = list(comp.problems)
     late: list[dict] = []
@@ -170,13 +220,12 @@ def merge(results: list[FileResult], comp: Compiled) -> SweepResult:
         if gen.mode != "multi" or gen.idx in failed:
             continue
         if gen.idx in overflow:
-            problems.append(
-                Problem(
-                    comp.ids[gen.idx], f"more than {evaluator.MAX_CANDIDATES} candidate events: not evaluated"
-                )
-            )
+            problems.append(Problem(comp.ids[gen.idx], _too_many(max_candidates)))
             continue
         pool = [(r.file, *c) for r in results for c in r.candidates.get(gen.idx, [])]
+        if len(pool) > max_candidates:  # the limit holds for all files together, and is reported
+            problems.append(Problem(comp.ids[gen.idx], _too_many(max_candidates)))
+            continue
         sdos = [evaluator.renumber(sdo, n) for n, (_, _, _, _, _, sdo) in enumerate(pool)]
         if not sdos:
             continue

@@ -1,0 +1,308 @@
+"""The hot path: exact, subdomain and IPv4-range lookups of one batch, straight from its columns.
+
+Each source column gives one row per value (not one per STIX kind it may stand for), keyed by a 64-bit
+hash; one hash join against all exact and domain values of the indicators finds the candidates, the
+values themselves confirm them, and a small (source, kind) table says which kinds each source may
+satisfy and which object it is. IPv4 ranges are located with one binary search over disjoint segments.
+Only atoms that can start a match (whole single-atom indicators and the driver of each conjunction)
+are looked up here; the rest of a conjunction is checked on its few candidate events (see `engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from accord.sweep import normalize, observations
+from accord.sweep.indicators import HASH_SEED, Compiled
+from accord.sweep.patterns import IP_KINDS, PORT_KINDS
+
+KINDS = (
+    *IP_KINDS,
+    *PORT_KINDS,
+    "domain-name:value",
+    "url:value",
+    "email-addr:value",
+    *(f"file:hashes.{a}" for a in normalize.HASH_ALGOS),
+)
+KCODE = {k: i for i, k in enumerate(KINDS)}
+HIT_SCHEMA = {"line": pl.Int64, "obj": pl.Utf8, "field": pl.Utf8, "value": pl.Utf8, "atom": pl.Int64}
+
+
+@dataclass
+class Tables:
+    """Lookup tables of the atoms that can start a match, built once per process from `Compiled`."""
+
+    keys: pl.DataFrame  # h, tvalue, atom, kcode, sfx (subdomains allowed)
+    labels: list[int]  # label counts of the subdomain-matching values, ascending
+    kinds: frozenset[str]
+    segs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # kind -> start, end, seg (sorted)
+    seg_atoms: pl.DataFrame  # seg, atom (starting atoms only)
+
+
+def _possible_ips(eq: pl.DataFrame) -> pl.DataFrame:
+    """Address atoms an address can equal: the columns are not validated first, so an indicator value
+    that is no canonical address of its kind (it could never match) must not meet arbitrary text."""
+    is_ip = pl.col("kind").is_in(list(IP_KINDS))
+    ip = eq.filter(is_ip)
+    has_colon = pl.col("value").str.contains(":", literal=True)
+    six = ip.filter(has_colon)
+    six_ok = six.filter(
+        (_scalar(six["value"], normalize.ip) == six["value"]) & ~pl.col("kind").str.starts_with("ipv4")
+    )
+    four_ok = ip.filter(
+        ~has_colon & pl.col("value").str.contains(observations.V4) & ~pl.col("kind").str.starts_with("ipv6")
+    )
+    return pl.concat([eq.filter(~is_ip), four_ok, six_ok])
+
+
+def tables(comp: Compiled) -> Tables:
+    cache = comp.__dict__.setdefault("_hashed", {})
+    if "lookup" in cache:
+        return cache["lookup"]
+    starting = pl.concat([comp.single.select("atom"), comp.conj.filter(pl.col("driver")).select("atom")])
+    eq = _possible_ips(comp.eq.join(starting, on="atom", how="semi")).with_columns(sfx=pl.lit(False))
+    dom = comp.dom.join(starting, on="atom", how="semi").with_columns(sfx=pl.lit(True))
+    both = pl.concat([eq, dom])
+    kcode = pl.col("kind").replace_strict(KCODE, return_dtype=pl.Int16)
+    keys = both.select(
+        pl.col("value").hash(HASH_SEED).alias("h"),
+        pl.col("value").alias("tvalue"),
+        "atom",
+        kcode.alias("kcode"),
+        "sfx",
+    )
+    labels = sorted(set((dom["value"].str.count_matches(".", literal=True) + 1).to_list()))
+    seg_atoms = comp.seg_atoms.join(starting, on="atom", how="semi")
+    segs4 = comp.segs4.join(seg_atoms.select("seg").unique(), on="seg", how="semi")
+    segs = {
+        kind: (g["start"].to_numpy(), g["end"].to_numpy(), g["seg"].to_numpy())
+        for (kind,), g in segs4.sort("kind", "start").group_by("kind", maintain_order=True)
+    }
+    out = Tables(
+        keys=keys,
+        labels=labels,
+        kinds=frozenset(both["kind"].unique().to_list()) | frozenset(segs),
+        segs=segs,
+        seg_atoms=seg_atoms,
+    )
+    cache["lookup"] = out
+    return out
+
+
+@dataclass
+class _Src:
+    field: str
+    role: str
+    obj: str
+
+
+def ip4_expr(value: pl.Expr) -> pl.Expr:
+    """Dotted-quad text -> integer without validation (a bad octet gives null, but `01` gives 1): only
+    the few addresses that fall in a range are then checked to be canonical, which is cheaper."""
+    parts = value.str.split_exact(".", 3)
+    octs = [parts.struct.field(f"field_{i}").cast(pl.Int64, strict=False) for i in range(4)]
+    return octs[0] * (1 << 24) + octs[1] * (1 << 16) + octs[2] * (1 << 8) + octs[3]
+
+
+def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
+    uniq = values.drop_nulls().unique()
+    mapping = {v: fn(v) for v in uniq.to_list()}
+    return values.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+
+
+class _Batch:
+    """Observation rows of one batch: line, src (index into `srcs`), value, ip4."""
+
+    def __init__(self, frame: pl.DataFrame, roles: dict[str, str], kinds: frozenset[str], cidr: bool) -> None:
+        self.srcs: list[_Src] = []
+        self.parts: list[pl.DataFrame] = []
+        self.domain_srcs: list[int] = []
+        for field, role in roles.items():
+            if field not in frame.columns:
+                continue
+            if role in ("src_ip", "dst_ip", "ip"):
+                if kinds.isdisjoint(_ROLE_KINDS[role]):
+                    continue
+                self._ips(frame, field, role, cidr)
+            elif role in ("src_port", "dst_port"):
+                if f"network-traffic:{role}" not in kinds:
+                    continue
+                port = pl.col(field).str.strip_chars().cast(pl.Int64, strict=False).cast(pl.Utf8)
+                self._add(frame, field, role, "nt", port)
+            elif role == "domain":
+                if "domain-name:value" in kinds:
+                    self._domains(frame.select("line", _domain(pl.col(field)).alias("value")), field, field)
+            elif role == "url":
+                if "url:value" in kinds or "domain-name:value" in kinds:
+                    self._urls(frame, field, kinds)
+            elif role.startswith("hash:"):
+                if f"file:hashes.{role[5:]}" in kinds:
+                    self._add(frame, field, role, "file", pl.col(field).str.strip_chars().str.to_lowercase())
+            elif role == "email" and "email-addr:value" in kinds:
+                self._emails(frame, field)
+
+    def _src(self, field: str, role: str, obj: str) -> int:
+        self.srcs.append(_Src(field, role, obj))
+        return len(self.srcs) - 1
+
+    def _push(self, df: pl.DataFrame, src: int) -> None:
+        cols = [pl.col("line"), pl.lit(src, pl.UInt16).alias("src"), pl.col("value")]
+        cols.append(pl.col("ip4") if "ip4" in df.columns else pl.lit(None, pl.Int64).alias("ip4"))
+        self.parts.append(df.select(cols).filter(pl.col("value").str.len_bytes() > 0))
+
+    def _add(self, frame: pl.DataFrame, field: str, role: str, obj: str, expr: pl.Expr) -> None:
+        df = frame.select("line", expr.alias("value")).drop_nulls("value")
+        self._push(df, self._src(field, role, obj))
+
+    def _ips(self, frame: pl.DataFrame, field: str, role: str, cidr: bool) -> None:
+        col = frame.select("line", pl.col(field).str.strip_chars().alias("value")).drop_nulls("value")
+        v6 = col["value"].str.contains(":", literal=True)
+        if v6.any():
+            six = col.filter(v6)
+            col = pl.concat([col.filter(~v6), six.with_columns(value=_scalar(six["value"], normalize.ip))])
+            col = col.drop_nulls("value")
+        if cidr:
+            col = col.lazy().with_columns(ip4=ip4_expr(pl.col("value"))).collect()
+        self._push(col, self._src(field, role, field))
+
+    def _domains(self, df: pl.DataFrame, field: str, obj: str) -> None:
+        df = df.drop_nulls("value").filter(pl.col("value").str.len_bytes() > 0)
+        ascii_ = df["value"].str.contains(r"^[\x00-\x7f]*$")
+        if not ascii_.all():
+            df = df.with_columns(
+                value=pl.when(ascii_).then(pl.col("value")).otherwise(_scalar(df["value"], normalize.domain))
+            ).drop_nulls("value")
+        src = self._src(field, "domain", obj)
+        self.domain_srcs.append(src)
+        self._push(df, src)
+
+    def _urls(self, frame: pl.DataFrame, field: str, kinds: frozenset[str]) -> None:
+        urls, hosts = observations.url_rows(frame, field)
+        if "url:value" in kinds:
+            self._push(urls, self._src(field, "url", field))
+        if "domain-name:value" in kinds:
+            self._domains(hosts.select("line", "value"), field, field + "#host")
+
+    def _emails(self, frame: pl.DataFrame, field: str) -> None:
+        df = observations.email_rows(frame, field)
+        for obj in df["obj"].unique().sort().to_list():
+            self._push(df.filter(pl.col("obj") == obj), self._src(field, "email", obj))
+
+    def frame(self) -> pl.DataFrame:
+        if not self.parts:
+            schema = {"r": pl.UInt32, "line": pl.Int64, "src": pl.UInt16, "value": pl.Utf8, "ip4": pl.Int64}
+            return pl.DataFrame(schema=schema)
+        return pl.concat(self.parts).with_row_index("r")
+
+    def compat(self) -> pl.DataFrame:
+        """(src, kcode) -> obj, field for every kind a source may satisfy."""
+        rows: dict[str, list] = {"src": [], "kcode": [], "obj": [], "field": []}
+        for i, s in enumerate(self.srcs):
+            for kind in _ROLE_KINDS[s.role]:
+                obj = "nt" if kind.startswith("network-traffic:") else s.obj
+                for name, v in zip(rows, (i, KCODE[kind], obj, s.field), strict=True):
+                    rows[name].append(v)
+        return pl.DataFrame(
+            rows, schema={"src": pl.UInt16, "kcode": pl.Int16, "obj": pl.Utf8, "field": pl.Utf8}
+        )
+
+
+_ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "src_ip": ("ipv4-addr:value", "ipv6-addr:value", "network-traffic:src_ref.value"),
+    "dst_ip": ("ipv4-addr:value", "ipv6-addr:value", "network-traffic:dst_ref.value"),
+    "ip": ("ipv4-addr:value", "ipv6-addr:value"),
+    "src_port": ("network-traffic:src_port",),
+    "dst_port": ("network-traffic:dst_port",),
+    "domain": ("domain-name:value",),
+    "url": ("url:value",),
+    "email": ("email-addr:value",),
+    **{f"hash:{a}": (f"file:hashes.{a}",) for a in normalize.HASH_ALGOS},
+}
+
+
+def _domain(values: pl.Expr) -> pl.Expr:
+    return values.str.strip_chars().str.strip_chars_end(".").str.to_lowercase()
+
+
+def _suffixes(obs: pl.DataFrame, srcs: list[int], labels: list[int]) -> pl.DataFrame:
+    """(r, key) for every parent name of an observed domain whose label count some indicator has."""
+    if not labels or not srcs:
+        return pl.DataFrame(schema={"r": pl.UInt32, "key": pl.Utf8})
+    cur = obs.filter(pl.col("src").is_in(srcs)).select(
+        "r", pl.col("value").alias("key"), n=pl.col("value").str.count_matches(".", literal=True) + 1
+    )
+    want = pl.Series(labels, dtype=pl.UInt32).implode()
+    out = []
+    low, high = labels[0], labels[-1]
+    step = 0
+    while True:
+        step += 1
+        cur = cur.filter(pl.col("n") - step >= low)
+        if cur.is_empty():
+            break
+        cur = cur.with_columns(key=pl.col("key").str.slice(pl.col("key").str.find(".", literal=True) + 1))
+        left = pl.col("n") - step
+        take = cur.filter((left <= high) & left.cast(pl.UInt32).is_in(want))
+        if take.height:
+            out.append(take.select("r", "key"))
+    if not out:
+        return pl.DataFrame(schema={"r": pl.UInt32, "key": pl.Utf8})
+    return pl.concat(out)
+
+
+def _ranges(obs: pl.DataFrame, batch: _Batch, t: Tables) -> list[pl.DataFrame]:
+    """IPv4 addresses located among each kind's disjoint CIDR segments by binary search."""
+    out = []
+    v4 = obs.select("r", "src", "ip4").drop_nulls("ip4")
+    for kind, (start, end, segno) in t.segs.items():
+        srcs = [i for i, s in enumerate(batch.srcs) if kind in _ROLE_KINDS[s.role]]
+        sub = v4.filter(pl.col("src").is_in(srcs)) if len(srcs) < len(batch.srcs) else v4
+        if sub.is_empty():
+            continue
+        ip = sub["ip4"].to_numpy()
+        pos = np.searchsorted(start, ip, side="right") - 1
+        ok = (pos >= 0) & (ip <= end[np.maximum(pos, 0)])
+        located = pl.DataFrame(
+            {"r": sub["r"].to_numpy()[ok], "seg": segno[pos[ok]]}, schema={"r": pl.UInt32, "seg": pl.Int64}
+        )
+        located = located.filter(obs["value"].gather(located["r"]).str.contains(observations.V4))
+        found = located.join(t.seg_atoms, on="seg").select("r", "atom")
+        out.append(found.with_columns(kcode=pl.lit(KCODE[kind], pl.Int16)))
+    return out
+
+
+def atom_hits(
+    frame: pl.DataFrame, roles: dict[str, str], comp: Compiled, exact_domains: bool
+) -> pl.DataFrame:
+    """(line, obj, field, value, atom) for every true comparison of a starting atom in the batch."""
+    t = tables(comp)
+    cidr = bool(t.segs)
+    batch = _Batch(frame, roles, t.kinds, cidr)
+    obs = batch.frame()
+    if obs.is_empty():
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    keys = [obs.select("r", pl.col("value").alias("key"), sfx=pl.lit(False))]
+    if not exact_domains:
+        keys.append(_suffixes(obs, batch.domain_srcs, t.labels).with_columns(sfx=pl.lit(True)))
+    allkeys = pl.concat(keys)
+    found = (
+        allkeys.with_columns(h=pl.col("key").hash(HASH_SEED))
+        .join(t.keys, on="h")
+        .filter((pl.col("key") == pl.col("tvalue")) & (~pl.col("sfx") | pl.col("sfx_right")))
+        .select("r", "atom", "kcode")
+    )
+    parts = [found]
+    if cidr:
+        parts += _ranges(obs, batch, t)
+    hits = pl.concat(parts)
+    if hits.is_empty():
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    rows = obs.select("line", "src", "value").gather(hits["r"])
+    return (
+        pl.concat([hits.select("atom", "kcode"), rows], how="horizontal")
+        .join(batch.compat(), on=["src", "kcode"])
+        .select(list(HIT_SCHEMA))
+    )
