@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from accord.audit.log import record_write
 from accord.cases.index import CASE_TYPES, index_objects
 from accord.stix.extensions import TOMBSTONE_TYPE
-from accord.stix.markings import TLP, marked_tlp, recipients_of, tlp_of
+from accord.stix.markings import TLP, marked_tlp, recipients_of
 from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.stix.validate import InvalidObject, validate
 from accord.store.admin import Collection, Org
@@ -67,9 +67,10 @@ class Outcome(NamedTuple):
 Refusal = Callable[[dict[str, Any], TLP | None], str | None]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     obj: dict[str, Any]
+    raw: bytes  # the JSON as stored (hashed for the audit record)
     body: str
     stix_id: str
     version: str
@@ -77,14 +78,6 @@ class _Candidate:
     spec_version: str
     tlp: TLP
     date_added_us: int | None = None
-
-
-def _version_of(obj: dict[str, Any], facts: dict[str, Any]) -> tuple[str | None, int | None]:
-    """The version of an object: `modified`, else `created`, else (SCOs) its date_added."""
-    for prop, us in (("modified", facts["modified_us"]), ("created", facts["created_us"])):
-        if us is not None:
-            return obj[prop], us
-    return None, None
 
 
 def allocate(conn: Connection, count: int) -> int:
@@ -170,20 +163,28 @@ def add_objects(
             ver = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
             outcomes.append(Outcome(oid, ver if isinstance(ver, str) else None, False, str(exc)))
             continue
-        version, version_us = _version_of(obj, facts)
-        tlp = tlp_of(obj, coll.default_tlp)
-        reason = refuse(obj, marked_tlp(obj)) if refuse else None
+        # The version is `modified`, else `created`, else (SCOs) the date_added given on insert.
+        if facts["modified_us"] is not None:
+            version, version_us = obj["modified"], facts["modified_us"]
+        elif facts["created_us"] is not None:
+            version, version_us = obj["created"], facts["created_us"]
+        else:
+            version, version_us = None, -1
+        marked = marked_tlp(obj)
+        reason = refuse(obj, marked) if refuse else None
         if reason:
             outcomes.append(Outcome(obj["id"], version, False, reason, refused=True))
             continue
+        raw = orjson.dumps(obj)
         cand = _Candidate(
-            obj=obj,
-            body=orjson.dumps(obj).decode(),
-            stix_id=obj["id"],
-            version=version or "",
-            version_us=version_us if version_us is not None else -1,
-            spec_version=facts["spec_version"],
-            tlp=tlp,
+            obj,
+            raw,
+            raw.decode(),
+            obj["id"],
+            version or "",
+            version_us,
+            facts["spec_version"],
+            coll.default_tlp if marked is None else marked,
         )
         if date_added is not None:
             cand.date_added_us = date_added[index]
@@ -299,7 +300,7 @@ def _insert(
             # One line per object — "id version date_added_us sha256(JSON)" — in one string, so the
             # record stays cheap to canonicalize however many objects a request carries.
             "objects": "\n".join(
-                f"{c.stix_id} {c.version} {c.date_added_us} {hashlib.sha256(c.body.encode()).hexdigest()}"
+                f"{c.stix_id} {c.version} {c.date_added_us} {hashlib.sha256(c.raw).hexdigest()}"
                 for _, c in to_store
             ),
         },
