@@ -15,6 +15,7 @@ from accord.audit.http import AuditApi, head_signer
 from accord.cases.http import RfaApi
 from accord.cases.scheduler import escalation_loop
 from accord.node import Node
+from accord.store.values import value_indexer
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
 from accord.taxii.media import TaxiiError, error_response
@@ -25,7 +26,7 @@ log = logging.getLogger("accord")
 
 def create_app(node: Node, *, background: bool = False) -> Starlette:
     """The node's ASGI app; ``background`` runs, while it serves, the peers' sync, the escalation
-    of overdue requests and the signing of tree heads."""
+    of overdue requests, the signing of tree heads and the value index."""
     api = TaxiiApi(node)
     objects = "/{root}/collections/{collection}/objects"
     routes = (
@@ -63,7 +64,12 @@ def create_app(node: Node, *, background: bool = False) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         loops = (
-            [SyncLoop(node.engine), escalation_loop(node.engine, node.settings.data_dir), head_signer(node)]
+            [
+                SyncLoop(node.engine),
+                escalation_loop(node.engine, node.settings.data_dir),
+                head_signer(node),
+                value_indexer(node.engine),
+            ]
             if background
             else []
         )

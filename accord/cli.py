@@ -196,6 +196,27 @@ def token_create(
         print(admin.create_token(conn, admin.require_org(conn, org), admin=admin_token))
 
 
+@token_app.command("revoke")
+@one_line_errors
+def token_revoke(
+    value: Annotated[
+        str | None, typer.Argument(metavar="[TOKEN]", help="The token to revoke ('-': read it from stdin)")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Revoke every token of this organization")] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Revoke a token, or all of an organization's; running servers refuse it from the next request."""
+    if (value is None) == (org is None):
+        fail("give either a TOKEN or --org ORG")
+    if value == "-":
+        value = sys.stdin.readline().strip()
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        owner = admin.require_org(conn, org) if org is not None else None
+        count = admin.revoke_token(conn, value, owner=owner)
+    print(f"revoked {count} token{'s' if count != 1 else ''}", file=sys.stderr)
+
+
 # -- collections ---------------------------------------------------------------------------------
 
 

@@ -53,6 +53,8 @@ def open_node(settings: Settings, *, create: bool = True) -> tuple[Node, str | N
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_database(settings.db_url)
     engine = create_engine(settings.db_url)
+    # Every connection knows the node's data directory: it holds the key sealing peer tokens.
+    engine.update_execution_options(accord_data_dir=str(settings.data_dir.resolve()))
     upgrade(engine)
     with write_transaction(engine) as conn:
         token = admin.initialize(conn)

@@ -135,6 +135,7 @@ def witness(
     from accord.audit.witness import witness as run_witness
     from accord.store.engine import read_transaction
     from accord.sync.peers import get_peer
+    from accord.sync.sealing import PeerKeyError
 
     engine = _engine(data_dir, db)
     with read_transaction(engine) as conn:
@@ -143,7 +144,12 @@ def witness(
         typer.echo(f"accord: error: no peer named {peer!r}", err=True)
         raise typer.Exit(1)
     settings_dir = Settings.load(data_dir, db).data_dir
-    with httpx.Client(headers={"Authorization": f"Bearer {found.token}"}, timeout=30) as client:
+    try:
+        token = found.token
+    except PeerKeyError as exc:  # missing or wrong peer-token key: one line, no traceback
+        typer.echo(f"accord: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         try:
             head = run_witness(engine, settings_dir, peer, client, audit_base(found.url))
         except (WitnessError, httpx.HTTPError) as exc:

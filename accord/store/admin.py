@@ -28,6 +28,10 @@ from accord.store.schema import (
 DEFAULT_ROOT = "default"
 ADMIN_ORG = "admin"
 DEFAULT_MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+# A counter in node_setting, bumped in the same transaction as every change to who may do what
+# (tokens, rights, peer links): a server process compares it on each request to know whether the
+# credentials it remembers still hold, so a revocation takes effect on the very next request.
+AUTH_EPOCH = "auth_epoch"
 
 
 class AdminError(ValueError):
@@ -75,6 +79,18 @@ def set_setting(conn: Connection, key: str, value: str) -> None:
         conn.execute(node_setting.insert().values(key=key, value=value))
     else:
         conn.execute(node_setting.update().where(node_setting.c.key == key).values(value=value))
+
+
+def auth_epoch(conn: Connection) -> str | None:
+    return get_setting(conn, AUTH_EPOCH)
+
+
+def bump_auth_epoch(conn: Connection) -> None:
+    """Tell every server process that credentials changed (atomic: no read-modify-write race)."""
+    bumped = sa.cast(sa.cast(node_setting.c.value, sa.BigInteger) + 1, sa.Text)
+    done = conn.execute(node_setting.update().where(node_setting.c.key == AUTH_EPOCH).values(value=bumped))
+    if done.rowcount == 0:
+        conn.execute(node_setting.insert().values(key=AUTH_EPOCH, value="1"))
 
 
 def initialize(conn: Connection) -> str | None:
@@ -163,7 +179,28 @@ def create_token(conn: Connection, owner: Org, admin: bool = False, value: str |
         raise AdminError("that token is already in use")
     conn.execute(token.insert().values(org_id=owner.id, token_hash=digest, admin=admin, created_us=now_us()))
     record_write(conn, "admin.token", {"org": owner.name, "admin": admin, "token_sha256_prefix": digest[:12]})
+    bump_auth_epoch(conn)
     return value
+
+
+def revoke_token(conn: Connection, value: str | None = None, *, owner: Org | None = None) -> int:
+    """Revoke one token (by its value) or every token of ``owner``; returns how many were revoked."""
+    if value is not None and owner is None:
+        where, missing = token.c.token_hash == hash_token(value), "no such token"
+    elif owner is not None and value is None:
+        where, missing = token.c.org_id == owner.id, f"{owner.name!r} has no token"
+    else:
+        raise AdminError("revoke either one token or the tokens of one organization")
+    rows = conn.execute(
+        sa.select(token.c.token_hash, org.c.name).join(org, org.c.id == token.c.org_id).where(where)
+    ).all()
+    if not rows:
+        raise AdminError(missing)
+    conn.execute(token.delete().where(where))
+    for row in rows:
+        record_write(conn, "admin.revoke", {"org": row.name, "token_sha256_prefix": row.token_hash[:12]})
+    bump_auth_epoch(conn)
+    return len(rows)
 
 
 def add_collection(
@@ -257,6 +294,7 @@ def grant(conn: Connection, coll: Collection, who: Org, *, read: bool, write: bo
                 collection_id=coll.id, org_id=who.id, can_read=read, can_write=write
             )
         )
+    bump_auth_epoch(conn)
 
 
 def rights(conn: Connection, coll: Collection, who: Org) -> tuple[bool, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -27,6 +28,10 @@ from accord.store.admin import Collection, Org
 from accord.store.schema import node_clock, stix_object
 
 _CHUNK = 500  # ids per IN (...) lookup: well inside every database's parameter limit
+
+# When this process last stored objects (monotonic clock): background work such as the value
+# index waits for a pause in a burst of writes rather than compete with it.
+last_write_at = 0.0
 
 # Rows inserted since the planner's statistics were last refreshed, per database (PostgreSQL only).
 _growth: dict[str, tuple[int, int]] = {}
@@ -230,6 +235,8 @@ def add_objects(
         to_store.append((index, cand))
 
     if to_store:
+        global last_write_at
+        last_write_at = time.monotonic()
         _insert(conn, coll, producer, to_store, source)
         for index, cand in to_store:
             outcomes[index] = Outcome(

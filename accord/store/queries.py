@@ -105,6 +105,8 @@ def _statement(
     after: bool,
     limited: bool,
     peer: bool,
+    before: bool = False,
+    descending: bool = False,
 ) -> Select:
     obj = stix_object
     conditions = [
@@ -119,9 +121,13 @@ def _statement(
         conditions.append(obj.c.type.in_(sa.bindparam("types", expanding=True)))
     if after:
         conditions.append(obj.c.date_added_us > sa.bindparam("after"))
+    if before:
+        conditions.append(obj.c.date_added_us < sa.bindparam("before"))
     # With ids given, the rows are few: sort them rather than let the planner walk the whole
     # collection in date_added order (which SQLite, without statistics, would otherwise choose).
     order = obj.c.date_added_us + 0 if by_ids else obj.c.date_added_us
+    if descending:
+        order = order.desc()
     query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(order)
     if limited:
         query = query.limit(sa.bindparam("limit_plus_one"))
@@ -137,9 +143,12 @@ def select_page(
     after_us: int | None,
     limit: int | None,
     columns: Sequence[str],
+    before_us: int | None = None,
+    descending: bool = False,
 ) -> Page:
-    """Rows of ``collection_id`` visible to ``reader`` that match ``f``, after ``after_us``, in
-    ascending date_added order; ``limit`` None means all (used by DELETE and export)."""
+    """Rows of ``collection_id`` visible to ``reader`` that match ``f``, after ``after_us`` (and
+    before ``before_us``), in ascending date_added order, or newest first with ``descending`` (the
+    console lists what arrived last); ``limit`` None means all (used by DELETE and export)."""
     keywords = frozenset(v for v in f.versions if isinstance(v, str))
     exact = [v for v in f.versions if isinstance(v, int)]
     bounds = [v for v in (f.added_after_us, after_us) if v is not None]
@@ -153,6 +162,8 @@ def select_page(
         bool(bounds),
         limit is not None,
         reader.peer is not None,
+        before_us is not None,
+        descending,
     )
     params: dict[str, Any] = {"collection_id": collection_id, **reader_params(reader)}
     if exact:
@@ -165,6 +176,8 @@ def select_page(
         params["types"] = list(f.types)
     if bounds:
         params["after"] = max(bounds)
+    if before_us is not None:
+        params["before"] = before_us
     if limit is not None:
         params["limit_plus_one"] = limit + 1
     rows = list(conn.execute(statement, params))

@@ -30,6 +30,8 @@ metadata = MetaData(
 # SQLite only auto-numbers an INTEGER PRIMARY KEY, so big keys use INTEGER there.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
+# Secrets, flags and counters: page_secret, initialized, auth_epoch (see admin.bump_auth_epoch),
+# peer_token_key_id (see accord.sync.sealing).
 node_setting = Table(
     "node_setting",
     metadata,
@@ -158,12 +160,14 @@ peer = Table(
     # The local organization that stands for the peer node: producer of what arrives from it.
     Column("org_id", Integer, ForeignKey("org.id"), nullable=False, unique=True),
     Column("url", Text, nullable=False),  # the peer's API root, e.g. http://host:6800/default/
-    Column("token", Text, nullable=False),  # credential the peer issued to this node
+    # The credential the peer issued to this node, sealed with the node key (accord.sync.sealing).
+    Column("token_sealed", Text, nullable=False),
     Column("max_tlp", SmallInteger, nullable=False),
     Column("interval_s", Float, nullable=False),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("sightings_collection", String(64)),  # the peer's collection for sightings of its indicators
-    Column("sightings_cursor_us", BigInteger, nullable=False, default=0),
+    # The last stix_object.seq routed home: seq is global and never reused, date_added is not.
+    Column("sightings_cursor_seq", BigInteger, nullable=False, default=0),
     Column("last_success_us", BigInteger),
     Column("last_error", Text),
     Column("last_error_us", BigInteger),

@@ -99,23 +99,28 @@ def push(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
 
 
 def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: PassResult) -> None:
-    """Send home the sightings of indicators that came from ``peer``, within the sync policy."""
+    """Send home the sightings of indicators that came from ``peer``, within the sync policy.
+
+    The cursor is the global ``seq``, not ``date_added``: date_added is unique only per collection
+    (imports keep theirs), so two sightings in two collections can share one, and a cursor on it
+    would skip the second at a page boundary, or one imported after the cursor passed its time.
+    """
     if not peer.sightings_collection:
         return
     sighting, indicator = stix_object, stix_object.alias("sighted_indicator")
-    cursor = peer.sightings_cursor_us
+    cursor = peer.sightings_cursor_seq
     while True:
         query = (
-            sa.select(sighting.c.body, sighting.c.date_added_us)
+            sa.select(sighting.c.body, sighting.c.seq)
             .where(
+                sighting.c.seq > cursor,
                 sighting.c.type == "sighting",
-                sighting.c.date_added_us > cursor,
                 visible(sighting, peer=True),
                 sa.exists().where(
                     indicator.c.stix_id == sighting.c.about_ref, indicator.c.source == peer.name
                 ),
             )
-            .order_by(sighting.c.date_added_us)
+            .order_by(sighting.c.seq)
             .limit(PUSH_BATCH)
         )
         with read_transaction(engine) as conn:
@@ -123,9 +128,9 @@ def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: Pass
         if not rows:
             return
         status = client.post(peer.sightings_collection, [r.body.encode() for r in rows])
-        cursor = rows[-1].date_added_us
+        cursor = rows[-1].seq
         with write_transaction(engine) as conn:
             conn.execute(
-                peer_table.update().where(peer_table.c.id == peer.id).values(sightings_cursor_us=cursor)
+                peer_table.update().where(peer_table.c.id == peer.id).values(sightings_cursor_seq=cursor)
             )
         result.sightings += int(status.get("success_count", 0))

@@ -1,7 +1,10 @@
 """Peers: the nodes this node exchanges with, their links, and what arrives from them.
 
 A peer is represented locally by an organization of the same name: it is the producer of what
-arrives from that node (pulled or pushed), and its token is what the peer uses to call us.
+arrives from that node (pulled or pushed), and its token is what the peer uses to call us. The token
+the peer issued to us is stored sealed (``accord.sync.sealing``) and opened only to call the peer.
+Every change here that alters what a peer's token may do bumps the credentials counter, so running
+servers stop honouring a closed link on the next request.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from accord.store import admin
 from accord.store.admin import Collection, Org
 from accord.store.objects import Outcome, Refusal, add_objects
 from accord.store.schema import collection, org, peer, peer_link, sync_refusal
+from accord.sync.sealing import SealedToken, seal
 
 
 @dataclass
@@ -42,17 +46,22 @@ class Peer:
     name: str
     org: Org
     url: str
-    token: str
+    sealed_token: SealedToken
     max_tlp: TLP
     interval_s: float
     enabled: bool
     sightings_collection: str | None
-    sightings_cursor_us: int
+    sightings_cursor_seq: int
     last_success_us: int | None
     last_error: str | None
     last_error_us: int | None
     failures: int
     links: list[Link] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        """The token to call the peer with; raises ``PeerKeyError`` (one line) when it cannot be opened."""
+        return self.sealed_token.reveal()
 
     @property
     def scope(self) -> PeerScope:
@@ -90,20 +99,22 @@ def add_peer(
     if conn.execute(sa.select(peer.c.id).where(peer.c.name == name)).first():
         raise admin.AdminError(f"peer {name!r} already exists")
     stands_for = admin.find_org(conn, name) or admin.add_org(conn, name, identity_id)
+    url = url.rstrip("/") + "/"
     conn.execute(
         peer.insert().values(
             name=name,
             org_id=stands_for.id,
-            url=url.rstrip("/") + "/",
-            token=token,
+            url=url,
+            token_sealed=seal(conn, name, url, token),
             max_tlp=int(max_tlp),
             interval_s=interval_s,
             enabled=True,
             sightings_collection=sightings_collection,
-            sightings_cursor_us=0,
+            sightings_cursor_seq=0,
             failures=0,
         )
     )
+    admin.bump_auth_epoch(conn)  # the organization's tokens now read through the sync rules
     record_write(
         conn,
         "peer.add",
@@ -142,6 +153,7 @@ def add_link(conn: Connection, peer_name: str, direction: str, remote: str, loca
             objects=0,
         )
     )
+    admin.bump_auth_epoch(conn)
 
 
 def set_peer(
@@ -162,16 +174,20 @@ def set_peer(
         values["interval_s"] = interval_s
     if enabled is not None:
         values["enabled"] = enabled
-    if token is not None:
-        values["token"] = token
     if url is not None:
         values["url"] = url.rstrip("/") + "/"
-    if get_peer(conn, name) is None:
+    current = get_peer(conn, name)
+    if current is None:
         raise admin.AdminError(f"no peer named {name!r}")
+    if token is not None or url is not None:  # the token is bound to the URL: seal it again
+        new_token = token if token is not None else current.token
+        values["token_sealed"] = seal(conn, name, values.get("url", current.url), new_token)
     if values:
         conn.execute(peer.update().where(peer.c.name == name).values(**values))
-        changed = {k: v for k, v in values.items() if k != "token"} | ({"token": "changed"} if token else {})
+        changed = {k: v for k, v in values.items() if k != "token_sealed"}
+        changed |= {"token": "changed"} if token else {}
         record_write(conn, "peer.set", {"name": name, **changed})
+        admin.bump_auth_epoch(conn)
     found = get_peer(conn, name)
     assert found is not None
     return found
@@ -204,12 +220,12 @@ def _peer(conn: Connection, row: sa.Row) -> Peer:
         row.name,
         Org(who.id, who.name, who.identity_id),
         row.url,
-        row.token,
+        SealedToken.of(conn, row.name, row.url, row.token_sealed),
         TLP(row.max_tlp),
         row.interval_s,
         bool(row.enabled),
         row.sightings_collection,
-        row.sightings_cursor_us,
+        row.sightings_cursor_seq,
         row.last_success_us,
         row.last_error,
         row.last_error_us,

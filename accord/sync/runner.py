@@ -18,6 +18,7 @@ from accord.store.schema import peer as peer_table
 from accord.sync.client import PeerClient, PeerError
 from accord.sync.exchange import PassResult, pull, push, route_sightings
 from accord.sync.peers import get_peer, list_peers
+from accord.sync.sealing import PeerKeyError
 
 log = logging.getLogger("accord.sync")
 
@@ -35,7 +36,7 @@ def sync_peer(engine: Engine, name: str) -> PassResult:
                 (pull if link.direction == "pull" else push)(engine, peer, link, client, result)
             route_sightings(engine, peer, client, result)
     except Exception as exc:  # any failure of one peer is recorded, never fatal to the loop
-        message = str(exc) if isinstance(exc, PeerError) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, PeerError | PeerKeyError) else f"{type(exc).__name__}: {exc}"
         message = " ".join(message.split())[:500]
         with write_transaction(engine) as conn:
             conn.execute(

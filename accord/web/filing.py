@@ -11,7 +11,7 @@ from accord.cases import service
 from accord.cases.objects import DATA_KINDS, InvalidRequest
 from accord.store import admin
 from accord.store.admin import Principal
-from accord.web import labels
+from accord.web import errors, labels
 from accord.web.routes import Ctx
 
 TEXT_LIMIT = 8000
@@ -85,5 +85,5 @@ async def file(ctx: Ctx) -> Response:
     try:
         case = await ctx.write(lambda conn: service.file_request(conn, principal.org, to, fields))
     except InvalidRequest as exc:
-        return _render(ctx, names, 400, str(exc), to=to, form=dict(form))
+        return _render(ctx, names, 400, errors.explain(ctx.lang, exc), to=to, form=dict(form))
     return RedirectResponse(f"/requests/{case['id']}", status_code=303)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, dates, numbers
+from babel import Locale, dates, numbers, units
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
@@ -93,6 +93,15 @@ class Lang:
 
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.locale)
+
+    def size(self, nbytes: int) -> str:
+        """A file size in the language's units: '1.5 MB', '1.5 م.ب'."""
+        value, unit = float(nbytes), "byte"
+        for bigger in ("kilobyte", "megabyte", "gigabyte"):
+            if value < 1000:
+                break
+            value, unit = value / 1000, bigger
+        return units.format_unit(round(value, 1), f"digital-{unit}", length="short", locale=self.locale)
 
     def duration(self, seconds: float) -> str:
         """'3 days', '٣ ساعات', '2天': how long, in words, for time left and overdue."""

@@ -68,3 +68,11 @@ ARTICLE_29_2_LABELS = {
     "custodian": N_("(d) the custodian of the data or the location of the computer system"),
     "necessity": N_("(e) the necessity of the preservation"),
 }
+
+SWEEP_STAGES = {
+    "queued": N_("waiting to start"),
+    "indicators": N_("reading the collection's indicators"),
+    "sweeping": N_("sweeping the log"),
+    "done": N_("finished"),
+    "failed": N_("failed"),
+}

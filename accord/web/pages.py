@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.engine import Connection
 from starlette.responses import RedirectResponse, Response
@@ -13,11 +14,12 @@ from accord.cases.states import ACTIONS, InvalidTransition
 from accord.stix.markings import TLP, TLP_MARKING_IDS
 from accord.store.admin import hash_token
 from accord.sync.peers import list_peers
-from accord.web import data
+from accord.web import data, errors
 from accord.web.labels import ACTION_LABELS, STATE_LABELS
 from accord.web.routes import Ctx
 from accord.web.session import Session, principal_for
 
+PAGE_SIZE = 50
 HIDDEN_FIELDS = {"type", "id", "spec_version", "created", "modified", "object_marking_refs", "extensions"}
 
 
@@ -79,14 +81,32 @@ async def intel(ctx: Ctx) -> Response:
     tlp = _tlp_param(q.get("tlp"))
     searched = any((text, kind, source, tlp is not None))
 
-    def run(conn: Connection) -> list[data.Item]:
-        types = (kind,) if kind else ()
-        return data.search(conn, principal, text=text, types=types, tlp=tlp, source=source, limit=100)
+    before = data.Cursor.decode(q.get("before"))
+    contains = q.get("match") == "contains"
 
-    items = await ctx.read(run)
+    def run(conn: Connection) -> data.ResultPage:
+        types = (kind,) if kind else ()
+        return data.search_page(
+            conn,
+            principal,
+            text=text,
+            types=types,
+            tlp=tlp,
+            source=source,
+            before=before,
+            limit=PAGE_SIZE,
+            contains=contains,
+        )
+
+    page = await ctx.read(run)
+    keep = [(k, v) for k, v in q.multi_items() if k not in ("before", "lang")]
     return ctx.render(
         "intel.html",
-        items=items,
+        items=page.items,
+        page=page,
+        first_url="/intel?" + urlencode(keep) if before else None,
+        next_url="/intel?" + urlencode([*keep, ("before", page.next.encode())]) if page.next else None,
+        contains_url=_contains_url(keep) if page.exact else None,
         q=text,
         kind=kind,
         source=source,
@@ -94,6 +114,11 @@ async def intel(ctx: Ctx) -> Response:
         tlps=list(TLP),
         searched=searched,
     )
+
+
+def _contains_url(keep: list[tuple[str, str]]) -> str:
+    """The same search, for every object whose fields contain the text rather than carry it exactly."""
+    return "/intel?" + urlencode([(k, v) for k, v in keep if k != "match"] + [("match", "contains")])
 
 
 async def stix_object(ctx: Ctx) -> Response:
@@ -165,5 +190,5 @@ async def request_act(ctx: Ctx) -> Response:
     except service.CaseNotFound:
         return ctx.not_found()
     except (InvalidTransition, InvalidRequest) as exc:
-        return await _request_view(ctx, 400, str(exc))
+        return await _request_view(ctx, 400, errors.explain(ctx.lang, exc))
     return _redirect(f"/requests/{request_id}")

@@ -18,6 +18,7 @@ from accord.stix.markings import RECIPIENTS_PROPERTY, TLP, TLP2_MARKING_ID
 from accord.store import admin
 from accord.store.admin import Collection, Principal
 from accord.store.objects import add_objects
+from accord.web import errors
 from accord.web.routes import Ctx
 
 MAX_TEXT = 200_000
@@ -85,6 +86,7 @@ async def publish(ctx: Ctx) -> Response:
     report = next((o["id"] for o in objects if o["type"] == "report"), None)
     return ctx.render(
         "published.html",
+        outcome=lambda o: errors.outcome(ctx.lang, o.message),
         stored=sum(1 for o in outcomes if o.ok),
         failed=[o for o in outcomes if not o.ok],
         collection=target,

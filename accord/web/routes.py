@@ -81,6 +81,12 @@ class Console:
 
     def page(self, handler: Page, *, signed_in: bool = True) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            try:
+                return await serve(request)
+            finally:
+                await request.close()  # uploaded files are spooled to temporary files
+
+        async def serve(request: Request) -> Response:
             code, remember = i18n.choose(request)
             session = self.codec.load(request)
             principal = None
@@ -127,10 +133,12 @@ class Console:
 
 def web_routes(node: Node) -> list[BaseRoute]:
     """The console's routes, to add to the node's Starlette app (served at ``/``)."""
-    from accord.web import filing, pages, peers, publish
+    from accord.web import audit, filing, pages, peers, publish, sweep
+    from accord.web.sweep_jobs import SweepJobs
 
     console = Console(node)
     p = console.page
+    sweeps = sweep.pages(SweepJobs())
     return [
         Route("/", p(pages.home, signed_in=False), methods=["GET"]),
         Route("/signin", p(pages.signin_form, signed_in=False), methods=["GET"]),
@@ -142,6 +150,13 @@ def web_routes(node: Node) -> list[BaseRoute]:
         Route("/publish", p(publish.publish_form), methods=["GET"]),
         Route("/publish", p(publish.publish), methods=["POST"]),
         Route("/peers", p(peers.peers_page), methods=["GET"]),
+        Route("/sweep", p(sweeps["form"]), methods=["GET"]),
+        Route("/sweep", p(sweeps["start"]), methods=["POST"]),
+        Route("/sweep/{job}", p(sweeps["job"]), methods=["GET"]),
+        Route("/sweep/{job}/progress", p(sweeps["progress"]), methods=["GET"]),
+        Route("/sweep/{job}/sightings", p(sweeps["send"]), methods=["POST"]),
+        Route("/audit", p(audit.audit_page), methods=["GET"]),
+        Route("/audit/verify", p(audit.audit_verify), methods=["POST"]),
         Route("/requests", p(pages.requests), methods=["GET"]),
         Route("/requests/new", p(filing.file_form), methods=["GET"]),
         Route("/requests/new", p(filing.file), methods=["POST"]),

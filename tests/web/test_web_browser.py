@@ -1,6 +1,7 @@
 """The console in a real browser (Debian's chromium driven by Playwright): sign in, search, open an
-object, switch to Arabic then Chinese. Set ACCORD_SCREENSHOTS=docs/screenshots to refresh the
-documentation's screenshots; otherwise they go to a temporary directory."""
+object, switch to Arabic then Chinese; sweep a log, send its sightings, verify the audit log.
+Set ACCORD_SCREENSHOTS=docs/screenshots to refresh the documentation's screenshots; otherwise they
+go to a temporary directory."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from serving import free_port
-from web_world import World
+from web_world import FROM_PEER, World, countersigned_by_peer, eve
 
 from accord.app import create_app
 
@@ -131,4 +132,59 @@ def test_sign_in_search_open_and_switch_languages(
     assert all(
         (shots / f"{n}-{c}.png").stat().st_size > 1000 for n in ("dashboard",) for c in ("en", "ar", "zh")
     )
+    context.close()
+
+
+def test_sweep_a_log_send_the_sightings_and_verify_the_audit_log(
+    browser, base_url: str, world: World, tmp_path: Path
+) -> None:
+    shots = Path(os.environ.get("ACCORD_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    log = tmp_path / "eve.json"
+    log.write_bytes(
+        eve("www.kit.example.net", "kit.example.net", f"{FROM_PEER}.example.com", "quiet.example.org")
+    )
+    countersigned_by_peer(world)
+    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(base_url + "/signin")
+    page.fill("input[name=token]", world.fr_token)
+    page.click("form[action='/signin'] button")
+    page.wait_for_url("**/dashboard")
+
+    page.click("nav a[href='/sweep']")
+    page.select_option("select[name=collection]", label="Shared")
+    page.set_input_files("input[name=upload]", str(log))
+    page.screenshot(path=shots / "sweep-form-en.png")
+    page.click("form.sweep button[type=submit]")
+    page.wait_for_url("**/sweep/*")
+    # the progress fragment is polled by console.js, which reloads the page once the sweep is done
+    page.wait_for_selector("table.sighted", timeout=120_000)
+    assert page.locator("#sighted-count").inner_text() == "2"
+    sighted = page.locator("table.sighted tbody tr").all_inner_texts()
+    assert any("fr-phishing-kit" in row and "\t2\t" in row for row in sighted)
+    assert "www.kit.example.net" in page.locator("table.hits").inner_text()
+    job_url = page.url
+    page.select_option("form.send select[name=tlp]", "TLP:GREEN")
+    page.screenshot(path=shots / "sweep-en.png", full_page=True)
+    page.click("form.send button")
+    page.wait_for_selector("p.sent")
+    assert page.locator("p.sent").inner_text() == "2 sightings stored in \u2068Shared\u2069."
+
+    page.click("nav a[href='/audit']")
+    page.click("form[action='/audit/verify'] button")
+    page.wait_for_selector("#verify-outcome")
+    assert page.locator("#verify-outcome").inner_text().startswith("The log verifies:")
+    page.screenshot(path=shots / "audit-en.png", full_page=True)
+
+    for code, verified in (("ar", "اجتاز السجل التحقق"), ("zh", "日志验证通过")):
+        page.goto(f"{job_url}?lang={code}")
+        assert page.locator("html").get_attribute("dir") == ("rtl" if code == "ar" else "ltr")
+        assert page.locator("header nav a[href='/sweep']").inner_text() == {"ar": "المسح", "zh": "扫描"}[code]
+        page.screenshot(path=shots / f"sweep-{code}.png", full_page=True)
+        page.goto(base_url + "/audit")
+        page.click("form[action='/audit/verify'] button")
+        page.wait_for_selector("#verify-outcome")
+        assert page.locator("#verify-outcome").inner_text().startswith(verified)
+        page.screenshot(path=shots / f"audit-{code}.png", full_page=True)
     context.close()

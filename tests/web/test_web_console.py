@@ -128,7 +128,10 @@ def test_requests_inbox_outbox_and_a_transition(app, world: World) -> None:
     wrong = fr.post(
         f"/requests/{world.request_id}", data={"csrf": csrf_of(fr.get("/dashboard").text), "action": "start"}
     )
-    assert wrong.status_code == 400 and "only the requested party" in wrong.text
+    assert (
+        wrong.status_code == 400
+        and "Only the requested party may take this action: Start work." in wrong.text
+    )
 
 
 def test_admins_see_sync_health_others_do_not(app, world: World) -> None:

@@ -14,3 +14,24 @@ document.addEventListener("submit", (event) => {
 window.addEventListener("pageshow", () => {
   document.querySelectorAll("button[disabled]").forEach((b) => { b.disabled = false; });
 });
+// A running sweep: its progress fragment is fetched every second; once finished, the page reloads
+// to show the results. (Without script, the page refreshes itself.)
+const live = document.querySelector("[data-poll]");
+if (live) {
+  const tick = async () => {
+    try {
+      const response = await fetch(live.dataset.poll, { credentials: "same-origin" });
+      if (response.ok) {
+        live.innerHTML = await response.text();
+        if (live.querySelector("[data-done]")) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // the server is restarting or the network blinked: try again
+    }
+    setTimeout(tick, 1000);
+  };
+  setTimeout(tick, 1000);
+}
