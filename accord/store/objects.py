@@ -359,7 +359,13 @@ def _apply_tombstone(conn: Connection, coll: Collection, producer: Org, tomb: di
 
 
 def _place_preset(conn: Connection, coll: Collection, preset: list[_Candidate]) -> None:
-    """Keep imported date_added values, nudged forward where two would collide."""
+    """Keep imported date_added values, nudged forward where two would collide.
+
+    The node clock is locked first, as for fresh objects: writers stay serialized, so rows commit
+    in ``seq`` order and a reader following ``seq`` (sighting routing) never passes over a row that
+    commits later.
+    """
+    conn.execute(sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_for_update())
     lowest = min(c.date_added_us or 0 for c in preset)
     taken = set(
         conn.execute(
