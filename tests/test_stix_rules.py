@@ -240,3 +240,20 @@ def test_timestamp_arithmetic_agrees_with_datetime(moment: datetime) -> None:
     text = f"{aware.year:04d}" + aware.strftime("-%m-%dT%H:%M:%S") + f".{aware.microsecond:06d}Z"
     assert parse_us(text) == expected
     assert format_us(expected) == text
+
+
+def test_remembered_identifiers_still_checked_against_the_expected_type() -> None:
+    creator = stix_id("identity", "creator")
+    validate(indicator("first", created_by_ref=creator))  # the identifier is now remembered
+    with pytest.raises(InvalidObject, match="must reference a marking-definition"):
+        validate(indicator("second", object_marking_refs=[creator]))
+    with pytest.raises(InvalidObject, match="must reference a identity"):
+        validate(indicator("third", created_by_ref=stix_id("indicator", "first")))
+
+
+def test_timestamps_equal_to_created_are_not_trusted_without_created() -> None:
+    observed = {"type": "ipv4-addr", "id": stix_id("ipv4-addr", "x"), "value": "192.0.2.1"}
+    with pytest.raises(InvalidObject, match="first_seen"):
+        validate({**observed, "first_seen": None})
+    with pytest.raises(InvalidObject, match="valid_from"):
+        validate(indicator("late", valid_from="2026-13-01T00:00:00Z"))

@@ -20,6 +20,8 @@ from accord.stix.timestamps import parse_us
 _TYPE = re.compile(r"[a-z0-9][a-z0-9-]+[a-z0-9]")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _VALID_TYPES: set[str] = set()  # type names already checked: a feed uses a handful
+# Identifiers already checked, with their type: references repeat (creators, markings, targets).
+_VALID_IDS: dict[str, str] = {}
 _PROPERTY = re.compile(r"[a-z0-9_]{3,250}|id")
 
 SCO_TYPES = frozenset(
@@ -142,6 +144,18 @@ class InvalidObject(ValueError):
 
 
 def _check_id(value: Any, prop: str, expected_type: str | None = None) -> None:
+    typ = _VALID_IDS.get(value) if isinstance(value, str) else None
+    if typ is None:
+        typ = _id_type(value, prop)
+        if len(_VALID_IDS) >= 65536:
+            _VALID_IDS.clear()
+        _VALID_IDS[value] = typ
+    if expected_type and typ != expected_type:
+        raise InvalidObject(f"'{prop}' must reference a {expected_type}, got {value!r}")
+
+
+def _id_type(value: Any, prop: str) -> str:
+    """The type part of a valid identifier; InvalidObject otherwise."""
     if not isinstance(value, str) or "--" not in value:
         raise InvalidObject(f"'{prop}' must be an identifier TYPE--UUID, got {value!r}")
     typ, _, uuid = value.partition("--")
@@ -152,8 +166,7 @@ def _check_id(value: Any, prop: str, expected_type: str | None = None) -> None:
             _VALID_TYPES.add(typ)
     if len(uuid) != 36 or not _UUID.fullmatch(uuid):
         raise InvalidObject(f"'{prop}' is not a valid STIX identifier: {value!r}")
-    if expected_type and typ != expected_type:
-        raise InvalidObject(f"'{prop}' must reference a {expected_type}, got {value!r}")
+    return typ
 
 
 def _check_timestamp(obj: dict[str, Any], prop: str) -> int | None:
@@ -169,7 +182,7 @@ def _check_timestamp(obj: dict[str, Any], prop: str) -> int | None:
 # literals, joined by AND/OR. Everything this matches is valid in the STIX 2.x grammar, and matching
 # it takes microseconds where the ANTLR parser takes ~0.25 ms; anything else goes to the parser.
 _IDENT = r"(?!(?:true|false)\b)[a-z_][a-z0-9_]*"
-_STRING = r"'(?:[^'\\]|\\['\\])*'"
+_STRING = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"  # unrolled: no alternation per character
 _PATH = rf"(?:{_IDENT}|{_STRING})(?:\.(?:{_IDENT}|{_STRING})|\[(?:\d+|\*)\])*"
 _COMPARISON = rf"(?!(?:true|false):)[a-z][a-z0-9-]*[a-z0-9]:{_PATH} ?!?= ?{_STRING}"
 _SIMPLE_PATTERN = re.compile(rf"\[{_COMPARISON}(?: (?:AND|OR) {_COMPARISON})*\]")
@@ -230,7 +243,8 @@ def validate(obj: Any) -> dict[str, Any]:
         if prop not in obj or obj[prop] in (None, "", []):
             raise InvalidObject(f"'{prop}' is required for a {typ}")
     for prop in shape.timestamps:
-        _check_timestamp(obj, prop)
+        if created is None or obj[prop] != obj["created"]:  # often valid_from == created: parsed
+            _check_timestamp(obj, prop)
     if shape.has_created_by:
         _check_id(obj["created_by_ref"], "created_by_ref", "identity")
     if shape.has_markings:
