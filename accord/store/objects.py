@@ -265,52 +265,54 @@ def _insert(
         first = allocate(conn, len(fresh))
         for offset, cand in enumerate(fresh):
             cand.date_added_us = first + offset
-    rows = []
-    for _, cand in to_store:
-        assert cand.date_added_us is not None
+    rows: list[tuple[Any, ...]] = []
+    lines: list[str] = []
+    tombstones: list[dict[str, Any]] = []
+    cases: list[dict[str, Any]] = []
+    tlp_ints = {level: int(level) for level in TLP}
+    for _, cand in to_store:  # one pass: the row, the audit line, what needs more than a row
+        obj = cand.obj
+        date_added_us = cand.date_added_us
+        assert date_added_us is not None
         if cand.version_us == -1:  # an SCO's version is the time it was added
-            cand.version_us = cand.date_added_us
-            cand.version = format_us(cand.date_added_us)
-        recipients = recipients_of(cand.obj)
+            cand.version_us = date_added_us
+            cand.version = format_us(date_added_us)
+        typ = obj["type"]
+        recipients = recipients_of(obj)
         rows.append(
-            {
-                "collection_id": coll.id,
-                "stix_id": cand.stix_id,
-                "type": cand.obj["type"],
-                "version": cand.version,
-                "version_us": cand.version_us,
-                "spec_version": cand.spec_version,
-                "date_added_us": cand.date_added_us,
-                "producer_org_id": producer.id,
-                "source": source,
-                "tlp": int(cand.tlp),
-                "recipients": "|" + "|".join(recipients) + "|" if recipients else None,
-                "about_ref": about_ref(cand.obj),
-                "body": cand.body,
-            }
+            (
+                coll.id,
+                cand.stix_id,
+                typ,
+                cand.version,
+                cand.version_us,
+                cand.spec_version,
+                date_added_us,
+                producer.id,
+                source,
+                tlp_ints[cand.tlp],
+                "|" + "|".join(recipients) + "|" if recipients else None,
+                about_ref(obj),
+                cand.body,
+            )
         )
+        # "id version date_added_us sha256(JSON)": one string for the whole request keeps the audit
+        # record cheap to canonicalize however many objects a request carries.
+        lines.append(f"{cand.stix_id} {cand.version} {date_added_us} {hashlib.sha256(cand.raw).hexdigest()}")
+        if typ == TOMBSTONE_TYPE:
+            tombstones.append(obj)
+        elif typ in CASE_TYPES:
+            cases.append(obj)
     _insert_rows(conn, rows)
     keep_statistics_fresh(conn, len(rows))
-    for _, cand in to_store:
-        if cand.obj["type"] == TOMBSTONE_TYPE:
-            _apply_tombstone(conn, coll, producer, cand.obj)
-    cases = [c.obj for _, c in to_store if c.obj["type"] in CASE_TYPES]
+    for tomb in tombstones:
+        _apply_tombstone(conn, coll, producer, tomb)
     if cases:
         index_objects(conn, coll.id, cases)
     record_write(
         conn,
         "objects.add",
-        {
-            "collection": coll.uuid,
-            "producer": producer.name,
-            "source": source,
-            # One line per object — "id version date_added_us sha256(JSON)" — in one string, so the
-            # record stays cheap to canonicalize however many objects a request carries.
-            "objects": "\n".join(
-                f"{c.stix_id} {c.version} {c.date_added_us} {hashlib.sha256(c.raw).hexdigest()}"
-                for _, c in to_store
-            ),
-        },
+        {"collection": coll.uuid, "producer": producer.name, "source": source, "objects": "\n".join(lines)},
     )
 
 
@@ -322,20 +324,45 @@ _ABOUT = {
 }
 
 
-_INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, Callable[[dict[str, Any]], Any] | None]] = {}
+# The columns of a stored row, in the order ``_insert`` builds its tuples.
+_ROW = (
+    "collection_id",
+    "stix_id",
+    "type",
+    "version",
+    "version_us",
+    "spec_version",
+    "date_added_us",
+    "producer_org_id",
+    "source",
+    "tlp",
+    "recipients",
+    "about_ref",
+    "body",
+)
+_INSERT_SQL: dict[str, tuple[str, Callable[[tuple[Any, ...]], Any] | None]] = {}
 
 
-def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """executemany straight to the driver: on the hot path SQLAlchemy's per-row parameter
-    processing costs as much as the database does. The statement is compiled once per dialect."""
-    columns = tuple(rows[0])
-    key = (conn.dialect.name, columns)
-    if key not in _INSERT_SQL:
-        compiled = stix_object.insert().compile(dialect=conn.dialect, column_keys=list(columns))
-        order = list(compiled.positiontup or [])
-        _INSERT_SQL[key] = (str(compiled), operator.itemgetter(*order) if compiled.positional else None)
-    sql, as_tuple = _INSERT_SQL[key]
-    conn.exec_driver_sql(sql, list(map(as_tuple, rows)) if as_tuple is not None else rows)
+    processing costs as much as the database does. The statement is compiled once per dialect;
+    rows are passed as built when the driver takes them in ``_ROW`` order (SQLite), else reshaped."""
+    dialect = conn.dialect.name
+    if dialect not in _INSERT_SQL:
+        compiled = stix_object.insert().compile(dialect=conn.dialect, column_keys=list(_ROW))
+        shape: Callable[[tuple[Any, ...]], Any] | None
+        if not compiled.positional:
+            shape = _as_mapping
+        else:
+            order = [_ROW.index(name) for name in compiled.positiontup or []]
+            shape = None if order == list(range(len(_ROW))) else operator.itemgetter(*order)
+        _INSERT_SQL[dialect] = (str(compiled), shape)
+    sql, shape = _INSERT_SQL[dialect]
+    conn.exec_driver_sql(sql, rows if shape is None else [shape(row) for row in rows])
+
+
+def _as_mapping(row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(_ROW, row, strict=True))
 
 
 def about_ref(obj: dict[str, Any]) -> str | None:
