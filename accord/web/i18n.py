@@ -101,7 +101,9 @@ class Lang:
             if value < 1000:
                 break
             value, unit = value / 1000, bigger
-        return units.format_unit(round(value, 1), f"digital-{unit}", length="short", locale=self.locale)
+        # CLDR's short form of a plain byte count is singular in English ("703 byte"): spell it out.
+        length = "long" if unit == "byte" else "short"
+        return units.format_unit(round(value, 1), f"digital-{unit}", length=length, locale=self.locale)
 
     def duration(self, seconds: float) -> str:
         """'3 days', '٣ ساعات', '2天': how long, in words, for time left and overdue."""

@@ -92,3 +92,10 @@ def test_the_template_catalogue_is_up_to_date() -> None:
     with open(LOCALES / "accord.pot", "rb") as f:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     assert found - known == set(), "run pybabel extract/update/compile (see docs/web.md)"
+
+
+def test_sizes_read_naturally_in_each_language() -> None:
+    Lang = i18n.Lang
+    assert Lang("en").size(703) == "703 bytes" and Lang("en").size(1) == "1 byte"
+    assert Lang("en").size(1_500_000) == "1.5 MB"
+    assert "بايت" in Lang("ar").size(703) and Lang("zh").size(703) == "703字节"
