@@ -8,6 +8,7 @@ request.
 from __future__ import annotations
 
 import httpx
+from stixgen import envelope, indicator
 
 from accord.store import admin
 from accord.store.engine import read_transaction, write_transaction
@@ -77,3 +78,28 @@ def test_every_change_of_credentials_bumps_the_counter(opened_node) -> None:
     assert epoch() == before + 3
     with read_transaction(engine) as conn:
         assert admin.authenticate(conn, value) is None
+
+
+def test_a_write_right_taken_away_refuses_the_next_post(served_node) -> None:
+    """The server remembers which collections an organization may post to; a grant changes that."""
+    node = served_node
+    node.cli("org", "add", "cert-b")
+    token = node.cli("token", "create", "--org", "cert-b")
+    coll = node.cli("collection", "add", "Inbox", "--read", "cert-b", "--write", "cert-b")
+    objects = f"{node.url}/default/collections/{coll}/objects/"
+    headers = {
+        "Accept": "application/taxii+json;version=2.1",
+        "Content-Type": "application/taxii+json;version=2.1",
+        "Authorization": f"Bearer {token}",
+    }
+
+    def post(name: str) -> int:
+        return httpx.post(objects, headers=headers, json=envelope(indicator(name)), timeout=30).status_code
+
+    assert [post("one"), post("two")] == [202, 202]
+    node.cli("collection", "grant", coll, "--org", "cert-b", "--read", "--no-write")
+    assert post("three") == 403
+    node.cli("collection", "grant", coll, "--org", "cert-b", "--no-read", "--no-write")
+    assert post("four") == 404
+    node.cli("collection", "grant", coll, "--org", "cert-b", "--write")
+    assert post("five") == 202

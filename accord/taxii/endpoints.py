@@ -39,6 +39,7 @@ from accord.taxii.media import (
 )
 
 T = TypeVar("T")
+_Lookup = tuple[Root, Collection, bool, bool]
 _RESERVED_ROOTS = {"taxii2"}
 
 
@@ -46,6 +47,8 @@ class TaxiiApi:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.authenticator = Authenticator(node)
+        # (org, root, collection) -> (credentials counter, lookup): rights change only with the counter.
+        self._writable: dict[tuple[int, str, str], tuple[str | None, _Lookup]] = {}
 
     def authenticate(self, request: Request) -> Principal:
         """Every endpoint starts here: content negotiation (406), then credentials (401)."""
@@ -87,6 +90,23 @@ class TaxiiApi:
         if coll is None or not (can_read or can_write):
             raise TaxiiError(404, "Collection not found", f"there is no collection {key!r} in this API root")
         return root, coll, can_read, can_write
+
+    async def _collection_for_post(
+        self, request: Request, principal: Principal
+    ) -> tuple[Root, Collection, bool, bool]:
+        """``_collection`` for POSTs, remembered while the credentials counter is unchanged: a POST
+        otherwise pays a transaction of its own for it before the write (GETs look it up in the
+        transaction that reads the page). Only found collections are remembered."""
+        key = (principal.org.id, request.path_params["root"], request.path_params["collection"])
+        epoch = self.authenticator.epoch.current()
+        hit = self._writable.get(key)
+        if hit is not None and hit[0] == epoch:
+            return hit[1]
+        found = await self._read(lambda conn: self._collection(conn, request, principal))
+        if len(self._writable) >= 10_000:
+            self._writable.clear()
+        self._writable[key] = (epoch, found)
+        return found
 
     def _readable(self, conn: Connection, request: Request, principal: Principal) -> Collection:
         _, coll, can_read, _ = self._collection(conn, request, principal)
@@ -305,7 +325,7 @@ class TaxiiApi:
 
     async def add_objects(self, request: Request) -> Response:
         principal = self.authenticate(request)
-        root, coll, _, can_write = await self._read(lambda conn: self._collection(conn, request, principal))
+        root, coll, _, can_write = await self._collection_for_post(request, principal)
         if not can_write:
             raise TaxiiError(
                 403, "Forbidden", "your organization may read this collection but not write to it"
