@@ -28,7 +28,7 @@ from accord.periodic import Periodic
 from accord.store import objects
 from accord.store.admin import get_setting, set_setting
 from accord.store.engine import write_transaction
-from accord.store.schema import metadata, stix_object
+from accord.store.schema import metadata, node_setting, stix_object
 
 log = logging.getLogger("accord.values")
 MAX_VALUE = 400  # longer values are indexed (and looked up) by their first 400 characters
@@ -86,7 +86,9 @@ def index_new(conn: Connection, limit: int = 5000) -> int:
     The cursor is the store's insertion sequence, so every row is indexed once whatever its
     date_added (imports keep other servers' dates).
     """
-    last = int(get_setting(conn, CURSOR_KEY) or 0)
+    # Locked: two server processes on one PostgreSQL database index in turn, never both at once.
+    cursor = sa.select(node_setting.c.value).where(node_setting.c.key == CURSOR_KEY).with_for_update()
+    last = int(conn.execute(cursor).scalar() or 0)
     o = stix_object.c
     query = sa.select(o.seq, o.collection_id, o.stix_id, o.body).where(o.seq > last).order_by(o.seq)
     batch = list(conn.execute(query.limit(limit)))
