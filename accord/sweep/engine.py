@@ -150,7 +150,7 @@ def with_times(hits: pl.DataFrame, times: pl.DataFrame) -> pl.DataFrame:
     """Attach event times, parsing the text of the matched events only."""
     if "ts" in times.columns:
         return hits.join(times.select("line", "ts"), on="line")
-    matched = times.join(hits.select("line").unique(), on="line", how="semi")
+    matched = times.filter(pl.col("line").is_in(hits["line"].unique().implode()))
     parsed = matched.select("line", readers.parse_time(matched["ts_raw"]).alias("ts"))
     return hits.join(parsed, on="line")
 
@@ -166,14 +166,15 @@ def _conjunctions_of_candidates(
     """A conjunction can only hold in an event where its driver atom holds: every atom is checked on
     those few events, so common atoms (ports) are never looked up across the whole batch."""
     drivers = comp.conj.filter(pl.col("driver")).select("atom").unique()
-    lines = hits.join(drivers, on="atom", how="semi").select("line").unique()
+    lines = hits.filter(pl.col("atom").is_in(drivers["atom"].implode())).select("line").unique()
     if lines.is_empty():
         return pl.DataFrame(schema={"line": pl.Int64, "idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8})
     if obs is not None:
         sub_obs = obs.join(lines, on="line", how="semi")
     else:
-        sub = frame.join(lines, on="line", how="semi")
-        sub_obs = observations.build(sub, roles, comp.kinds, need_ip4=not comp.segs4.is_empty())
+        sub = frame.filter(pl.col("line").is_in(lines["line"].implode()))
+        tables = _conj_tables(comp)
+        sub_obs = observations.build(sub, roles, tables.kinds, need_ip4=not tables.segs4.is_empty())
     return _conjunctions(atom_hits(sub_obs, _conj_tables(comp), exact_domains), comp)
 
 
@@ -196,6 +197,7 @@ def _conj_tables(comp: Compiled) -> Compiled:
             },
             regex=[r for r in comp.regex if r[2] in keep],
             general=[],
+            kinds=None,  # recomputed: the object paths of conjunctions only
         )
     return cache["conj"]
 

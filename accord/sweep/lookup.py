@@ -40,6 +40,20 @@ class Tables:
     kinds: frozenset[str]
     segs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # kind -> start, end, seg (sorted)
     seg_atoms: pl.DataFrame  # seg, atom (starting atoms only)
+    blocks: dict[str, np.ndarray]  # kind -> bool per /24 block: does any segment touch it
+    hashes: np.ndarray  # bool per top 24 bits of a key hash: the join then builds on the few candidates
+
+
+_SHIFT = np.uint64(40)
+
+
+def _blocks(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Which /24 blocks some segment touches: most addresses fall in none, so the binary search (random
+    access over all segments) only runs for the few that do."""
+    diff = np.zeros((1 << 24) + 1, np.int32)
+    np.add.at(diff, start >> 8, 1)
+    np.add.at(diff, (end >> 8) + 1, -1)
+    return np.cumsum(diff[:-1], dtype=np.int32) > 0
 
 
 def _possible_ips(eq: pl.DataFrame) -> pl.DataFrame:
@@ -87,7 +101,10 @@ def tables(comp: Compiled) -> Tables:
         kinds=frozenset(both["kind"].unique().to_list()) | frozenset(segs),
         segs=segs,
         seg_atoms=seg_atoms,
+        blocks={kind: _blocks(start, end) for kind, (start, end, _) in segs.items()},
+        hashes=np.zeros(1 << 24, np.bool_),
     )
+    out.hashes[keys["h"].to_numpy() >> _SHIFT] = True
     cache["lookup"] = out
     return out
 
@@ -114,14 +131,16 @@ def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
 
 
 class _Batch:
-    """Observation rows of one batch: line, src (index into `srcs`), value, ip4."""
+    """Observation rows of one batch: line, src (index into `srcs`), value; integer IPv4 forms aside."""
 
     def __init__(self, frame: pl.DataFrame, roles: dict[str, str], kinds: frozenset[str], cidr: bool) -> None:
         self.srcs: list[_Src] = []
         self.parts: list[pl.DataFrame] = []
         self.domain_srcs: list[int] = []
+        self.ip4: list[tuple[int, int, np.ndarray]] = []  # part, src, integer IPv4 (-1: none)
+        self.bases: list[int] = []  # first row of each part in `frame()`
         for field, role in roles.items():
-            if field not in frame.columns:
+            if field not in frame.columns or frame[field].null_count() == frame.height:
                 continue
             if role in ("src_ip", "dst_ip", "ip"):
                 if kinds.isdisjoint(_ROLE_KINDS[role]):
@@ -134,7 +153,8 @@ class _Batch:
                 self._add(frame, field, role, "nt", port)
             elif role == "domain":
                 if "domain-name:value" in kinds:
-                    self._domains(frame.select("line", _domain(pl.col(field)).alias("value")), field, field)
+                    present = frame.select("line", field).drop_nulls(field)
+                    self._domains(present.select("line", _domain(pl.col(field)).alias("value")), field, field)
             elif role == "url":
                 if "url:value" in kinds or "domain-name:value" in kinds:
                     self._urls(frame, field, kinds)
@@ -148,29 +168,41 @@ class _Batch:
         self.srcs.append(_Src(field, role, obj))
         return len(self.srcs) - 1
 
-    def _push(self, df: pl.DataFrame, src: int) -> None:
-        cols = [pl.col("line"), pl.lit(src, pl.UInt16).alias("src"), pl.col("value")]
-        cols.append(pl.col("ip4") if "ip4" in df.columns else pl.lit(None, pl.Int64).alias("ip4"))
-        self.parts.append(df.select(cols).filter(pl.col("value").str.len_bytes() > 0))
+    def _push(self, df: pl.DataFrame, src: int, nonempty: bool = False) -> None:
+        if not nonempty:
+            df = df.filter(pl.col("value").str.len_bytes() > 0)
+        if "ip4" in df.columns:
+            self.ip4.append((len(self.parts), src, df["ip4"].fill_null(-1).to_numpy()))
+        self.parts.append(df.select(pl.col("line"), pl.lit(src, pl.UInt16).alias("src"), pl.col("value")))
 
     def _add(self, frame: pl.DataFrame, field: str, role: str, obj: str, expr: pl.Expr) -> None:
         df = frame.select("line", expr.alias("value")).drop_nulls("value")
         self._push(df, self._src(field, role, obj))
 
     def _ips(self, frame: pl.DataFrame, field: str, role: str, cidr: bool) -> None:
-        col = frame.select("line", pl.col(field).str.strip_chars().alias("value")).drop_nulls("value")
-        v6 = col["value"].str.contains(":", literal=True)
-        if v6.any():
-            six = col.filter(v6)
-            col = pl.concat([col.filter(~v6), six.with_columns(value=_scalar(six["value"], normalize.ip))])
-            col = col.drop_nulls("value")
-        if cidr:
-            col = col.lazy().with_columns(ip4=ip4_expr(pl.col("value"))).collect()
-        self._push(col, self._src(field, role, field))
+        """Addresses as text (IPv6 in canonical form) and, when ranges are looked up, as integers. Text
+        with an integer form has no colon and no whitespace (a padded octet does not parse), so only the
+        values without one are stripped and checked for IPv6."""
+        if not cidr:
+            col = frame.select("line", pl.col(field).str.strip_chars().alias("value")).drop_nulls("value")
+            other = col["value"].str.contains(":", literal=True)
+            if other.any():
+                col = pl.concat([col.filter(~other), _ip6(col.filter(other))])
+            self._push(col, self._src(field, role, field))
+            return
+        col = frame.select("line", pl.col(field).alias("value")).drop_nulls("value")
+        col = col.with_columns(ip4=ip4_expr(pl.col("value")))
+        other = col["ip4"].is_null()
+        if other.any():
+            rest = col.filter(other).with_columns(pl.col("value").str.strip_chars())
+            rest = rest.with_columns(ip4=ip4_expr(pl.col("value")))
+            v6 = rest["value"].str.contains(":", literal=True)
+            col = pl.concat([col.filter(~other), rest.filter(~v6), _ip6(rest.filter(v6))])
+        self._push(col, self._src(field, role, field), nonempty=not other.any())
 
     def _domains(self, df: pl.DataFrame, field: str, obj: str) -> None:
         df = df.drop_nulls("value").filter(pl.col("value").str.len_bytes() > 0)
-        ascii_ = df["value"].str.contains(r"^[\x00-\x7f]*$")
+        ascii_ = df["value"].str.len_bytes() == df["value"].str.len_chars()
         if not ascii_.all():
             df = df.with_columns(
                 value=pl.when(ascii_).then(pl.col("value")).otherwise(_scalar(df["value"], normalize.domain))
@@ -193,8 +225,9 @@ class _Batch:
 
     def frame(self) -> pl.DataFrame:
         if not self.parts:
-            schema = {"r": pl.UInt32, "line": pl.Int64, "src": pl.UInt16, "value": pl.Utf8, "ip4": pl.Int64}
+            schema = {"r": pl.UInt32, "line": pl.Int64, "src": pl.UInt16, "value": pl.Utf8}
             return pl.DataFrame(schema=schema)
+        self.bases = np.cumsum([0] + [p.height for p in self.parts]).tolist()
         return pl.concat(self.parts).with_row_index("r")
 
     def compat(self) -> pl.DataFrame:
@@ -221,6 +254,11 @@ _ROLE_KINDS: dict[str, tuple[str, ...]] = {
     "email": ("email-addr:value",),
     **{f"hash:{a}": (f"file:hashes.{a}",) for a in normalize.HASH_ALGOS},
 }
+
+
+def _ip6(six: pl.DataFrame) -> pl.DataFrame:
+    """IPv6 text in canonical form (no integer form); what is no address is dropped."""
+    return six.with_columns(value=_scalar(six["value"], normalize.ip)).drop_nulls("value")
 
 
 def _domain(values: pl.Expr) -> pl.Expr:
@@ -254,20 +292,24 @@ def _suffixes(obs: pl.DataFrame, srcs: list[int], labels: list[int]) -> pl.DataF
 
 
 def _ranges(obs: pl.DataFrame, batch: _Batch, t: Tables) -> list[pl.DataFrame]:
-    """IPv4 addresses located among each kind's disjoint CIDR segments by binary search."""
+    """IPv4 addresses located among each kind's disjoint CIDR segments by binary search, for those whose
+    /24 block some segment touches."""
     out = []
-    v4 = obs.select("r", "src", "ip4").drop_nulls("ip4")
     for kind, (start, end, segno) in t.segs.items():
-        srcs = [i for i, s in enumerate(batch.srcs) if kind in _ROLE_KINDS[s.role]]
-        sub = v4.filter(pl.col("src").is_in(srcs)) if len(srcs) < len(batch.srcs) else v4
-        if sub.is_empty():
+        parts = [(p, ip) for p, src, ip in batch.ip4 if kind in _ROLE_KINDS[batch.srcs[src].role]]
+        if not parts:
             continue
-        ip = sub["ip4"].to_numpy()
+        ip = np.concatenate([ip for _, ip in parts])
+        r = np.concatenate(
+            [np.arange(batch.bases[p], batch.bases[p] + len(a), dtype=np.uint32) for p, a in parts]
+        )
+        blocks = t.blocks[kind]
+        keep = (ip >= 0) & (ip < (1 << 32))
+        keep[keep] = blocks[ip[keep] >> 8]
+        ip, r = ip[keep], r[keep]
         pos = np.searchsorted(start, ip, side="right") - 1
         ok = (pos >= 0) & (ip <= end[np.maximum(pos, 0)])
-        located = pl.DataFrame(
-            {"r": sub["r"].to_numpy()[ok], "seg": segno[pos[ok]]}, schema={"r": pl.UInt32, "seg": pl.Int64}
-        )
+        located = pl.DataFrame({"r": r[ok], "seg": segno[pos[ok]]}, schema={"r": pl.UInt32, "seg": pl.Int64})
         located = located.filter(obs["value"].gather(located["r"]).str.contains(observations.V4))
         found = located.join(t.seg_atoms, on="seg").select("r", "atom")
         out.append(found.with_columns(kcode=pl.lit(KCODE[kind], pl.Int16)))
@@ -287,9 +329,10 @@ def atom_hits(
     keys = [obs.select("r", pl.col("value").alias("key"), sfx=pl.lit(False))]
     if not exact_domains:
         keys.append(_suffixes(obs, batch.domain_srcs, t.labels).with_columns(sfx=pl.lit(True)))
-    allkeys = pl.concat(keys)
+    allkeys = pl.concat(keys).with_columns(h=pl.col("key").hash(HASH_SEED))
+    maybe = t.hashes[allkeys["h"].to_numpy() >> _SHIFT]
     found = (
-        allkeys.with_columns(h=pl.col("key").hash(HASH_SEED))
+        allkeys.filter(pl.Series(maybe))
         .join(t.keys, on="h")
         .filter((pl.col("key") == pl.col("tvalue")) & (~pl.col("sfx") | pl.col("sfx_right")))
         .select("r", "atom", "kcode")

@@ -22,7 +22,8 @@ SCHEMA = {
 }
 V4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"  # noqa: E501
 EMAIL = r"[^\s\"'<>,;\[\]()]+@[^\s\"'<>,;\[\]()]+"
-_FAST_URL = r"^(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
+_FAST_URL = r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
+_HOST = r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)"
 
 
 def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
@@ -101,22 +102,30 @@ def email_rows(df: pl.DataFrame, field: str) -> pl.DataFrame:
 
 
 def url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    col = df.select("line", pl.col(field).str.strip_chars().alias("raw")).drop_nulls("raw")
-    groups = col["raw"].str.extract_groups(_FAST_URL)
-    fast = groups.struct.field("1").is_not_null()
-    canon_fast = groups.struct.field("1") + groups.struct.field("2").fill_null("/")
+    """(line, value) of the canonical URLs of a field and of their hosts. A URL already in a canonical
+    shape (lowercase http(s) host, no port, escape, fragment) is its own canonical form once it has a
+    path, and its host is the text between `//` and the next `/`: no regex capture is needed for it."""
+    col = (
+        df.select("line", pl.col(field).alias("raw"))
+        .drop_nulls("raw")
+        .with_columns(pl.col("raw").str.strip_chars())
+    )
+    raw = pl.col("raw")
+    fast = col["raw"].str.contains(_FAST_URL)
+    quick = col.filter(fast).select(
+        "line",
+        pl.when(raw.str.count_matches("/", literal=True) >= 3).then(raw).otherwise(raw + "/").alias("value"),
+        raw.str.split_exact("/", 3).struct.field("field_2").alias("host"),
+    )
     slow = col.filter(~fast)
-    slow_canon = _scalar(slow["raw"], normalize.url) if len(slow) else pl.Series([], dtype=pl.Utf8)
-    urls = pl.concat(
-        [
-            col.filter(fast).with_columns(value=canon_fast.filter(fast)),
-            slow.with_columns(value=slow_canon),
-        ]
-    ).drop_nulls("value")
-    host = urls["value"].str.extract(r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)", 1)
+    if len(slow):
+        canon = slow.select("line", _scalar(slow["raw"], normalize.url).alias("value")).drop_nulls("value")
+        canon = canon.with_columns(host=pl.col("value").str.extract(_HOST, 1))
+        urls = pl.concat([quick, canon])
+    else:
+        urls = quick
     hosts = (
-        urls.select("line")
-        .with_columns(value=host)
+        urls.select("line", pl.col("host").alias("value"))
         .drop_nulls("value")
         .filter(~pl.col("value").str.contains(V4))
     )

@@ -13,7 +13,7 @@ import csv
 import gzip
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -208,10 +208,6 @@ def _duck_expr(keys: tuple[str, ...]) -> str:
     return expr
 
 
-def _scalar_sql(expr: str) -> str:
-    return f"CASE WHEN starts_with({expr}, '[') OR starts_with({expr}, '{{') THEN NULL ELSE {expr} END"
-
-
 def _json_value(obj: dict, alts: list[tuple[str, ...]], keep_lists: bool) -> str | None:
     """The line-by-line twin of the DuckDB select: first spelling with a scalar (or, for list roles,
     any) value; lists and objects as JSON text, as DuckDB renders them."""
@@ -234,11 +230,23 @@ def _json_value(obj: dict, alts: list[tuple[str, ...]], keep_lists: bool) -> str
     return None
 
 
+def _loads(raw: bytes) -> dict | None:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def _frame(lines: list[int] | pa.Array, cols: dict[str, object]) -> pl.DataFrame:
     data = {"line": pl.Series("line", lines, dtype=pl.Int64)}
     for name, values in cols.items():
         data[name] = pl.Series(name, values, dtype=pl.Utf8)
     return pl.DataFrame(data)
+
+
+Fetch = Callable[[list[int]], list[bytes]]  # line numbers -> their text
+_ODD = "__accord_odd__"  # the query's flag: some value of the row starts with [ or {
 
 
 class _Reader:
@@ -264,33 +272,50 @@ class _JsonReader(_Reader):
         self.alts, self.columns = _key_paths(self.fields, dotted)
         # list-valued roles (e-mail recipients) keep arrays as JSON text; the others see no scalar there
         self.lists = {f for f in self.fields if formats.LIST_ROLES.intersection([roles.get(f)])}
-        exprs = []
-        self.polars_scalar = []
+        exprs, odd = [], []
         for f in self.fields:
             alts = [_duck_expr(k) for k in self.alts[f]]
-            if len(alts) == 1:
-                expr = alts[0]
-                if f not in self.lists:
-                    self.polars_scalar.append(f)
-            else:
-                expr = "coalesce(" + ", ".join(a if f in self.lists else _scalar_sql(a) for a in alts) + ")"
+            expr = alts[0] if len(alts) == 1 else "coalesce(" + ", ".join(alts) + ")"
             exprs.append(f"{expr} AS {_q(f, chr(34))}")
+            if f not in self.lists:  # first character `[` (91) or `{` (123): 91 | 32 == 123
+                odd.append(f"(ascii({expr}) | 32) = 123")
+        self.flag = bool(odd) and _ODD not in self.fields  # else polars computes the flag
+        if self.flag:
+            exprs.append(f"coalesce({' OR '.join(odd)}, false) AS {_q(_ODD, chr(34))}")
         self.sql = ", ".join(exprs)
         self.con = duckdb.connect()
 
-    def scalars(self, df: pl.DataFrame, first: int) -> pl.DataFrame:
-        """Number the rows from `first`; DuckDB renders arrays/objects as JSON text, which is no scalar."""
+    def scalars(self, df: pl.DataFrame, first: int, fetch: Fetch) -> pl.DataFrame:
+        """Number the rows from `first`. DuckDB renders an array or object as JSON text, which reads the
+        same as a string starting with `[` or `{`: the rare rows holding such a cell (flagged by the
+        query) are decided from their line, parsed again as the line-by-line reader does (`fetch` gives
+        the text of lines by number)."""
         line = pl.int_range(first, first + df.height, dtype=pl.Int64).alias("line")
-        scalar = [
-            pl.when(pl.col(c).str.starts_with("[") | pl.col(c).str.starts_with("{"))
-            .then(None)
-            .otherwise(pl.col(c))
-            .alias(c)
-            if c in self.polars_scalar
-            else pl.col(c)
-            for c in df.columns
-        ]
-        return df.select(line, *scalar)
+        fields = [c for c in df.columns if not (self.flag and c == _ODD)]
+        scalar = [c for c in fields if c not in self.lists]
+        if self.flag:
+            flag = df[_ODD]
+        else:
+            starts = [pl.col(c).str.contains(r"^[\[{]").fill_null(False) for c in scalar]
+            flag = df.select(pl.any_horizontal(starts) if starts else pl.lit(False)).to_series()
+        if not flag.any():
+            return df.select(line, *fields)
+        rows = flag.arg_true()
+        texts = fetch([first + r for r in rows.to_list()])
+        objs = [_loads(raw) for raw in texts]
+        fixed = []
+        for c in fields:
+            col = df[c]
+            if c in scalar:
+                cells = col.gather(rows)
+                odd = (cells.str.starts_with("[") | cells.str.starts_with("{")).fill_null(False)
+                if odd.any():
+                    at = rows.filter(odd)
+                    got = [objs[i] for i in odd.arg_true().to_list()]
+                    col = col.clone()
+                    col.scatter(at, [None if o is None else _json_value(o, self.alts[c], False) for o in got])
+            fixed.append(col)
+        return pl.DataFrame(fixed).select(line, *fields)
 
     def parse(self, chunk: bytes, first: int) -> tuple[pl.DataFrame | None, list[Malformed]]:
         n = chunk.count(b"\n")
@@ -300,7 +325,7 @@ class _JsonReader(_Reader):
         except duckdb.Error:
             df = None
         if isinstance(df, pl.DataFrame) and df.height == n:
-            return self.scalars(df, first), []
+            return self.scalars(df, first, lambda lines: [chunk.split(b"\n")[i - first] for i in lines]), []
         bad: list[Malformed] = []
         lines: list[int] = []
         cols: dict[str, list] = {f: [] for f in self.fields}
@@ -588,11 +613,12 @@ def _whole_file(path: str, reader: _JsonReader, finish: _Finish, chunk_size: int
     size = Path(path).stat().st_size
     done = sent = 0
     if n_lines is not None:
+        fetch = wholefile.LineFetcher(path)
         try:
             for rb in wholefile.batches(reader.con, path, reader.columns, reader.sql, BATCH_ROWS):
                 df = pl.from_arrow(rb)
                 assert isinstance(df, pl.DataFrame)
-                frame = reader.scalars(df, done + 1)
+                frame = reader.scalars(df, done + 1, fetch)
                 done += df.height
                 nbytes = size * done // n_lines - sent
                 sent += nbytes
@@ -602,6 +628,8 @@ def _whole_file(path: str, reader: _JsonReader, finish: _Finish, chunk_size: int
             return
         except duckdb.Error:
             pass  # a line DuckDB rejects: the chunked reader reports it and goes on
+        finally:
+            fetch.close()
     offset = wholefile.offset_of_line(path, done + 1)
     raw = open(path, "rb")  # noqa: SIM115 - closed with the generator
     try:

@@ -9,6 +9,7 @@ to exactly one row or makes DuckDB raise (and the caller resumes line by line fr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -22,23 +23,19 @@ def clean_lines(path: str) -> int | None:
     """Number of lines if none is empty or starts with whitespace, else None (the caller reads slowly)."""
     buf = bytearray(BLOCK)
     whole = np.frombuffer(buf, np.uint8)
-    nl = np.empty(BLOCK, np.bool_)
-    ws = np.empty(BLOCK, np.bool_)
     lines = 0
-    prev = 10  # the file start behaves like a line start
-    last = 10
+    last = 10  # the file start behaves like a line start
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(buf):
             a = whole[:n]
-            if prev == 10 and a[0] <= _WS:
+            if last == 10 and a[0] <= _WS:
                 return None
-            np.equal(a[:-1], 10, out=nl[: n - 1])
-            np.less_equal(a[1:], _WS, out=ws[: n - 1])
-            np.logical_and(nl[: n - 1], ws[: n - 1], out=ws[: n - 1])
-            if ws[: n - 1].any():
+            nl = np.flatnonzero(a == 10)
+            inner = nl[:-1] if n and nl.size and nl[-1] == n - 1 else nl
+            if (a[inner + 1] <= _WS).any():
                 return None
-            lines += int(np.count_nonzero(nl[: n - 1])) + (a[n - 1] == 10)
-            prev = last = int(a[n - 1])
+            lines += nl.size
+            last = int(a[n - 1])
     if last == 10:
         return lines
     return lines + 1
@@ -59,6 +56,32 @@ def offset_of_line(path: str, line: int) -> int:
             seen += len(pos)
             base += n
     return base
+
+
+class LineFetcher:
+    """Text of lines by number, for the rare cells the fast reader cannot decide; asked in increasing
+    order, it reads the file at most once from start to end, and only when asked."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fh: BinaryIO | None = None
+        self.next = 1  # number of the line the next readline returns
+
+    def __call__(self, lines: list[int]) -> list[bytes]:
+        if self.fh is None:
+            self.fh = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        out = []
+        for target in lines:
+            while self.next < target:
+                self.fh.readline()
+                self.next += 1
+            out.append(self.fh.readline())
+            self.next += 1
+        return out
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
 
 
 def batches(

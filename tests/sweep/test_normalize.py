@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import polars as pl
 import pytest
 
-from accord.sweep import normalize
+from accord.sweep import normalize, observations
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,39 @@ def test_hash_and_email_are_case_insensitive() -> None:
     assert normalize.hash_algo("sha256") == "SHA-256"
     assert normalize.hash_algo("SHA-1") == "SHA-1"
     assert normalize.hash_algo("ssdeep") is None
+
+
+URL_SHAPES = [
+    "http://evil.com",
+    "https://evil.com/",
+    "http://evil.com/a/b?c=d/e",
+    "http://evil.com/a?q",
+    "http://evil.com?q=1",
+    "http://Evil.com/a",
+    "http://evil.com./a",
+    "http://evil.com:80/a",
+    "http://evil.com:8080",
+    "http://evil.com/a#frag",
+    "http://evil.com/%7Euser",
+    "http://user@evil.com/a",
+    "http://1.2.3.4/a",
+    "http://[2001:db8::1]/a",
+    " http://padded.org/x ",
+    "ftp://evil.com/a",
+    "not a url",
+]
+
+
+def test_url_rows_fast_shapes_agree_with_the_scalar_canonicaliser() -> None:
+    """URLs already in canonical shape skip `normalize.url`; every shape must give what it gives."""
+    df = pl.DataFrame({"line": list(range(len(URL_SHAPES))), "u": URL_SHAPES})
+    urls, hosts = observations.url_rows(df, "u")
+    got = dict(urls.select("line", "value").iter_rows())
+    want = {i: normalize.url(u.strip()) for i, u in enumerate(URL_SHAPES)}
+    assert got == {i: v for i, v in want.items() if v is not None}
+    host_of = dict(hosts.select("line", "value").iter_rows())
+    for line, canon in got.items():  # the host as the general rule reads it off the canonical URL
+        m = re.match(r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)", canon)
+        host = m.group(1) if m and not re.fullmatch(observations.V4, m.group(1)) else None
+        assert host_of.get(line) == host, canon
+    assert host_of[0] == "evil.com" and host_of[14] == "padded.org" and 12 not in host_of

@@ -256,3 +256,46 @@ def test_non_scalar_json_values_are_absent_on_both_paths(tmp_path: Path) -> None
     for p in (fast, slow):
         df, _ = _frames(str(p), fmt="eve")
         assert df.select("src_ip", "dest_ip", "dns.rrname").row(0) == (None, "5.6.7.8", None)
+
+
+def test_string_values_starting_with_a_bracket_are_kept_on_every_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB renders arrays and objects as JSON text, which looks like a string starting with `[` or
+    `{`; such strings are values all the same, on the whole-file, chunked and line-by-line paths."""
+    monkeypatch.setattr("accord.sweep.readers.BATCH_ROWS", 3)  # the lines to decide span batches
+    plain = {"timestamp": "2024-03-01T10:00:00Z", "src_ip": "10.0.0.1", "dest_ip": "10.0.0.2"}
+    odd = {
+        "timestamp": "2024-03-01T10:00:00Z",
+        "src_ip": "[10.0.0.1",
+        "dest_ip": ["10.0.0.2"],
+        "dns": {"rrname": "{odd}.example"},
+        "http": {"hostname": {"a": 1}, "url": "[/x]"},
+    }
+    rows = [plain, odd, plain, plain, odd, plain, odd]
+    text = "\n".join(json.dumps(r) for r in rows) + "\n"
+    whole = tmp_path / "whole.json"
+    whole.write_text(text)
+    gz = tmp_path / "chunked.json.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    slow = tmp_path / "slow.json"
+    slow.write_text(text + "{broken\n")
+    want = ("[10.0.0.1", None, "{odd}.example", None, "[/x]")
+    for p in (whole, gz, slow):
+        df, _ = _frames(str(p), fmt="eve")
+        got = df.filter(pl.col("line").is_in([2, 5, 7])).select(
+            "src_ip", "dest_ip", "dns.rrname", "http.hostname", "http.url"
+        )
+        assert got.rows() == [want] * 3, p
+        assert df.filter(pl.col("line") == 3)["src_ip"].to_list() == ["10.0.0.1"]
+
+
+def test_ecs_spellings_skip_a_non_scalar_but_keep_a_bracketed_string(tmp_path: Path) -> None:
+    rows = [
+        {"@timestamp": "2024-03-01T10:00:00Z", "url": {"domain": ["a.example"]}, "url.domain": "[b.example"},
+        {"@timestamp": "2024-03-01T10:00:00Z", "url": {"domain": "{c.example"}, "url.domain": "d.example"},
+    ]
+    p = tmp_path / "ecs.json"
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    df, _ = _frames(str(p), fmt="ndjson")
+    assert df["url.domain"].to_list() == ["[b.example", "{c.example"]

@@ -223,3 +223,31 @@ def test_invalid_and_unsupported_patterns_are_reported_by_id(tmp_path: Path) -> 
     assert set(reasons) == {inds[0]["id"], inds[1]["id"]}
     assert "does not parse" in reasons[inds[0]["id"]] and "sigma" in reasons[inds[1]["id"]]
     assert res.counts["count"].to_list() == [1]
+
+
+def test_padded_and_odd_address_text_with_ranges_and_exact_values(tmp_path: Path) -> None:
+    """With CIDR indicators, addresses get an integer form; padded text is stripped first, text that is
+    no canonical dotted quad never falls in a range, and IPv6 text is compared in canonical form."""
+    events = [
+        {"src_ip": " 203.0.113.7", "dest_ip": "203.0.113.7\t"},
+        {"src_ip": "203.0.113.007"},
+        {"src_ip": "203.0.113.300"},
+        {"src_ip": "::ffff:203.0.113.7"},
+        {"src_ip": "2001:DB8::7"},
+        {"src_ip": ""},
+        {"src_ip": "203.0.113.7"},
+    ]
+    got, _, _ = run(
+        tmp_path,
+        events,
+        [
+            ind("[ipv4-addr:value = '203.0.113.0/24']"),
+            ind("[ipv4-addr:value = '203.0.113.7']"),
+            ind("[ipv6-addr:value = '2001:db8::7']"),
+        ],
+    )
+    assert got == {
+        "[ipv4-addr:value = '203.0.113.0/24']": [1, 7],
+        "[ipv4-addr:value = '203.0.113.7']": [1, 7],
+        "[ipv6-addr:value = '2001:db8::7']": [5],
+    }
