@@ -6,7 +6,7 @@ ex.indicators  # {'ipv4': ['1.2.3.4'], 'url': ['http://evil.com']}
 """
 
 from .api import Extraction, extract_file, extract_text
-from .core import TYPES, find_indicators
+from .core import TYPES, find_indicators, find_spans
 from .entities import find_entities
 from .normalize import normalize
 from .readers import ReadError, read_bytes, read_document
@@ -20,6 +20,7 @@ __all__ = [
     "extract_text",
     "find_entities",
     "find_indicators",
+    "find_spans",
     "normalize",
     "read_bytes",
     "read_document",

@@ -32,7 +32,8 @@ class Extraction:
         }
 
 
-def _title_and_description(text: str) -> tuple[str, str]:
+def title_and_description(text: str) -> tuple[str, str]:
+    """A report's name (its first line) and description (the start of the rest)."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     title = lines[0][:200] if lines else ""
     body = " ".join(lines[1:] if len(lines) > 1 else lines)
@@ -49,7 +50,7 @@ def extract_text(
 ) -> Extraction:
     """Indicators and entities from a document's text."""
     code = detect_language(text) if lang in ("auto", "", None) else lang
-    title, description = _title_and_description(text)
+    title, description = title_and_description(text)
     return Extraction(
         file=file,
         lang=code,

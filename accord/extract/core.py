@@ -175,14 +175,16 @@ def _idn_hosts(text: str) -> Iterator[tuple[int, int, str]]:
         i = left.start()
         while i < j and text[i] in idn.DOTS:
             i += 1
-        host, s, e = idn.resolve(text[i:j], text[i - 1] if i else "", marked=False, anchored=False,
-                                 require_wide=True)
+        host, s, e = idn.resolve(
+            text[i:j], text[i - 1] if i else "", marked=False, anchored=False, require_wide=True
+        )
         if host:
             yield i + s, i + e, host
     if "www\u3002" in text or "WWW\u3002" in text:
         for m in P.WWW_IDN.finditer(text):
-            host, _, e = idn.resolve(m.group()[:4] + m.group(1), "", marked=True, anchored=True,
-                                     require_wide=True)
+            host, _, e = idn.resolve(
+                m.group()[:4] + m.group(1), "", marked=True, anchored=True, require_wide=True
+            )
             if host:
                 yield m.start(), m.start() + e, host
 
@@ -195,12 +197,38 @@ _AT = re.compile("@")
 _URL_AT = re.compile("://")
 
 
+Span = tuple[str, str, int, int]  # (type, canonical value, start, end) in the normalised text
+
+
 def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, list[str]]:
     """All indicators in `raw`, refanged, canonical, de-duplicated and sorted, keyed by type."""
     want = set(types or TYPES)
+    found = _scan(normalize(raw, keep_marks=True), None)
+    return {t: sorted(found[t]) for t in TYPES if t in want and found[t]}
+
+
+def find_spans(raw: str, types: Iterable[str] | None = None) -> tuple[str, list[Span]]:
+    """The normalised text of `raw` and every occurrence of an indicator in it, in reading order.
+
+    For the console's preview, which shows each indicator with its sentence; `find_indicators` does
+    not collect positions, so extraction keeps its speed.
+    """
+    want = set(types or TYPES)
     text = normalize(raw, keep_marks=True)
+    where: list[Span] = []
+    _scan(text, where)
+    return text, sorted((s for s in where if s[0] in want), key=lambda s: (s[2], s[3]))
+
+
+def _scan(text: str, where: list[Span] | None) -> dict[str, set[str]]:
+    """Values found in normalised `text` by type; each occurrence also goes to `where` if given."""
     found: dict[str, set[str]] = {t: set() for t in TYPES}
     spans = _Spans()
+
+    def add(kind: str, value: str, start: int, end: int) -> None:
+        found[kind].add(value)
+        if where is not None:
+            where.append((kind, value, start, end))
 
     if "://" in text:
         last = -1
@@ -217,7 +245,7 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
                 value = strip_trailing(m.group())
                 canon, end = canon_url(value), m.start() + len(value)
             if canon and len(canon.split("://", 1)[1]) > 0:
-                found["url"].add(canon)
+                add("url", canon, pos, end)
                 spans.add(pos, end)
                 last = max(last, end)
     if "@" in text:
@@ -228,7 +256,7 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
             m = P.EMAIL_IDN.match(text, pos)
             canon, end = _idn_email(m) if m and m.end() > at else ("", 0)
             if canon:
-                found["email"].add(canon)
+                add("email", canon, pos, end)
                 spans.add(pos, end)
                 last = end
                 continue
@@ -242,13 +270,13 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
             local, _, host = value.replace(P.IDEOGRAPHIC_DOT, ".").partition("@")
             canon = valid_hostname(host, strict_case=False)
             if canon and local.strip("."):
-                found["email"].add(f"{local.lower()}@{canon}")
+                add("email", f"{local.lower()}@{canon}", m.start(), m.start() + len(value))
                 spans.add(m.start(), m.start() + len(value))
     if "\\" in text:
         for m in P.REGISTRY.finditer(text):
             value = strip_trailing(m.group()).replace("\\\\", "\\")
             if "\\" in value:
-                found["registry"].add(value)
+                add("registry", value, m.start(), m.start() + len(m.group()))
                 spans.add(m.start(), m.start() + len(m.group()))
 
     ipv4_matches = _anchored(P.IPV4, text, P.IPV4_ANCHOR, _DIGITS, 3)
@@ -267,9 +295,9 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         if m.group(5) is not None:
             bits = int(m.group(5))
             if bits <= 32:
-                found["cidr"].add(str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)))
+                add("cidr", str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)), m.start(), m.end())
             continue
-        found["ipv4"].add(canon)
+        add("ipv4", canon, m.start(), m.end())
     for m in _anchored(P.IPV6, text, P.IPV6_ANCHOR, _HEXDIGITS, 4):
         if spans.covers(m.start()):
             continue
@@ -284,9 +312,9 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         if end < len(text) and (text[end].isascii() and (text[end].isalnum() or text[end] == "_")):
             continue
         if bits is not None and int(bits) <= 128:
-            found["cidr"].add(str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)))
+            add("cidr", str(ipaddress.ip_network(f"{canon}/{bits}", strict=False)), m.start(), end)
         else:
-            found["ipv6"].add(canon)
+            add("ipv6", canon, m.start(), end)
 
     for m in P.LONG_TOKEN.finditer(text):
         token = m.group()
@@ -294,29 +322,29 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
             continue
         kind = hash_type(token) if all(c in _HEXDIGITS for c in token) else ""
         if kind:
-            found[kind].add(token.lower())
+            add(kind, token.lower(), m.start(), m.end())
         elif token[0] in "13" and len(token) <= 35 and valid_base58check(token):
-            found["btc"].add(token)
+            add("btc", token, m.start(), m.end())
     for rx in (P.BECH32, P.BECH32_UPPER):
         for m in rx.finditer(text):
             if valid_bech32(m.group()) and not spans.covers(m.start()):
-                found["btc"].add(m.group().lower())
+                add("btc", m.group().lower(), m.start(), m.end())
     cve_rx = P.CVE_ANY_CASE if ("cve" in text or "Cve" in text) else P.CVE
     for m in cve_rx.finditer(text):
         if 1999 <= int(m.group(1)) <= 2100:
-            found["cve"].add(f"CVE-{m.group(1)}-{m.group(2)}")
+            add("cve", f"CVE-{m.group(1)}-{m.group(2)}", m.start(), m.end())
     for m in P.ATTACK.finditer(text):
         if 1000 <= int(m.group(1)) <= 1999 and not spans.covers(m.start()):
-            found["attack"].add(f"T{m.group(1)}" + (f".{m.group(2)}" if m.group(2) else ""))
+            add("attack", f"T{m.group(1)}" + (f".{m.group(2)}" if m.group(2) else ""), m.start(), m.end())
     for m in P.ASN.finditer(text):
         num = int(m.group(1))
         if 0 < num < 4294967296:
-            found["asn"].add(f"AS{num}")
+            add("asn", f"AS{num}", m.start(), m.end())
 
     if not text.isascii():
         for start, end, host in _idn_hosts(text):
             if not spans.covers(start):
-                found["domain"].add(host)
+                add("domain", host, start, end)
                 spans.add(start, end)
     for m in P.DOMAIN.finditer(text):
         start = m.start()
@@ -331,6 +359,6 @@ def find_indicators(raw: str, types: Iterable[str] | None = None) -> dict[str, l
         after = text[start + len(token)] if start + len(token) < len(text) else ""
         kind, value = _dotted(token, before, after, text[max(0, start - 24) : start])
         if kind:
-            found[kind].add(value)
+            add(kind, value, start, start + len(token))
 
-    return {t: sorted(found[t]) for t in TYPES if t in want and found[t]}
+    return found

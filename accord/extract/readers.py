@@ -106,10 +106,11 @@ def _pdf_text(data: bytes, name: str) -> str:
 
 def _docx_text(data: bytes, name: str) -> str:
     import docx
+    from lxml.etree import XMLSyntaxError
 
     try:
         doc = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:  # damaged XML inside too
         raise ReadError(f"{name}: unreadable DOCX ({type(exc).__name__})") from exc
     parts = [p.text for p in doc.paragraphs]
     for table in doc.tables:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from accord.cases.objects import ARTICLE_29_2, InvalidRequest
 from accord.cases.states import InvalidTransition
+from accord.extract.readers import ReadError
 from accord.web.i18n import Lang
 from accord.web.labels import ACTION_LABELS, ARTICLE_29_2_LABELS, N_, STATE_LABELS
 from accord.web.logfiles import UploadTooLarge
@@ -119,6 +120,33 @@ RULES = [
         r"^a request must go to another organization$",
         N_("A request must go to another organization."),
     ),
+    # accord.extract.readers: a report uploaded on the publish page (messages start with the file name).
+    _rule(ReadError, r": empty file$", N_("The file is empty.")),
+    _rule(
+        ReadError,
+        r": binary (file|or undecodable content)$",
+        N_("The file is not a document: its content is binary or in an unknown encoding."),
+    ),
+    _rule(
+        ReadError,
+        r": encrypted PDF$",
+        N_("The PDF is protected by a password: save a copy without one and upload that."),
+    ),
+    _rule(
+        ReadError,
+        r": encrypted or legacy Office file",
+        N_("Encrypted and old-format Office files cannot be read: save it as DOCX or PDF."),
+    ),
+    _rule(
+        ReadError,
+        r": unreadable (?P<format>PDF|DOCX) \(",
+        N_("The %(format)s file is damaged or cannot be read."),
+    ),
+    _rule(
+        ReadError,
+        r": no text could be extracted$",
+        N_("No text could be read from the file (a scanned document needs text recognition first)."),
+    ),
 ]
 
 # Errors of the console's own making; and, for a message whose wording is unknown, a lead by class.
@@ -132,6 +160,7 @@ OWN: dict[type[Exception], str] = {
 LEADS: dict[type[Exception], str] = {
     InvalidTransition: N_("This action is not possible now."),
     InvalidRequest: N_("The request cannot be filed as it is."),
+    ReadError: N_("The file could not be read."),
 }
 UNKNOWN_LEAD = N_("The node refused this.")
 DETAILED = N_("%(lead)s The node said: %(detail)s")

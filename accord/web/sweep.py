@@ -24,7 +24,7 @@ from accord.store.objects import Outcome
 from accord.sync.peers import receive
 from accord.web import data, errors, logfiles
 from accord.web.labels import SWEEP_STAGES
-from accord.web.publish import marked, writable
+from accord.web.publish import destination, marked, writable
 from accord.web.routes import Ctx, Page
 from accord.web.sweep_jobs import Job, Sent, SweepBusy, SweepJobs, new_id, run_sweep
 
@@ -171,13 +171,7 @@ async def send(jobs: SweepJobs, ctx: Ctx) -> Response:
         return await job_page(
             jobs, ctx, 400, ctx.lang.gettext("Choose a collection your organization may write to.")
         )
-    try:
-        tlp = TLP.parse(str(form.get("tlp", "amber")))
-    except ValueError:
-        tlp = TLP.AMBER
-    recipients = sorted(
-        {r.strip() for r in str(form.get("recipients", "")).split(",") if r.strip()} | {principal.org.name}
-    )
+    tlp, recipients = destination(form, principal)
     objects = marked(copy.deepcopy(job.sightings), tlp, recipients)
 
     def store(conn: Connection) -> list[Outcome]:

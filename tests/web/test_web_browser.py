@@ -115,14 +115,20 @@ def test_sign_in_search_open_and_switch_languages(
     page.fill(
         "textarea[name=text]", "Mule accounts\nPayments went through 198.51.100.23 and mule-pay.example.net."
     )
-    page.select_option("select[name=tlp]", "TLP:GREEN")
     page.click("button[value=preview]")
-    assert "mule-pay.example.net" in page.locator("section.preview").inner_text()
-    page.screenshot(path=shots / "publish-en.png")
+    preview = page.locator("form.preview")
+    assert "Payments went through 198.51.100.23 and mule-pay.example.net." in preview.inner_text()
+    domain = preview.locator("tr", has=page.locator("input[value='mule-pay.example.net']"))
+    domain.locator("input[type=text]").fill("mule-pay2[.]example.net")  # corrected by the analyst
+    preview.locator("select[name=tlp]").select_option("TLP:GREEN")
+    page.screenshot(path=shots / "publish-en.png", full_page=True)
     page.click("button[value=publish]")  # the button's name/value must survive the double-submit guard
     assert "stored in Shared" in page.locator("main").inner_text()
     page.click("main a")
     assert page.locator("h1").inner_text() == "Mule accounts"
+    page.goto(base_url + "/intel?q=mule-pay")
+    results = " ".join(page.locator("table.results tbody tr").all_inner_texts())
+    assert "mule-pay2.example.net" in results and "Mule accounts" in results  # the edit, and its report
 
     page.goto(base_url + "/dashboard?lang=en")
     for name in ("dashboard", "intel", "object", "request"):

@@ -35,9 +35,11 @@ LOG = eve(
 def start(client: TestClient, collection: str, log: bytes | None = None, **fields: str):
     form = client.get("/sweep")
     assert form.status_code == 200
-    data = {"csrf": csrf_of(form.text), "collection": collection, "format": "auto", **fields}
+    csrf = csrf_of(form.text)
+    data = {"csrf": csrf, "collection": collection, "format": "auto", **fields}
     files = {"upload": ("eve.json", log, "application/octet-stream")} if log is not None else None
-    return client.post("/sweep", data=data, files=files, follow_redirects=False)
+    # multipart, as the page's form sends it: the CSRF token travels in the action's query string
+    return client.post("/sweep", params={"csrf": csrf}, data=data, files=files, follow_redirects=False)
 
 
 def finished(client: TestClient, job_url: str) -> str:
