@@ -356,3 +356,62 @@ def _relationships(
         if stix_id in (body.get("source_ref"), body.get("target_ref")):
             found.append(_item(coll, row, names))
     return found
+
+
+@dataclass
+class SightingSummary:
+    """How often one partner saw one of my organization's indicators, lately."""
+
+    indicator: Item
+    partner: str
+    sightings: int
+    times_seen: int
+    last_us: int
+
+
+def sightings_of_mine(
+    conn: Connection, principal: Principal, days: int = 7, limit: int = 15, budget: int = SCAN_BUDGET
+) -> list[SightingSummary]:
+    """Sightings that arrived in the last ``days`` of indicators my organization produced, per
+    (indicator, partner), newest first: what the dashboard shows. Sightings and indicators are both
+    read through ``select_page`` (the policy decides); at most ``budget`` sightings are read."""
+    since = now_us() - days * 86_400_000_000
+    sightings = _scan(
+        conn,
+        _Query(
+            principal,
+            readable(conn, principal),
+            Filters(types=("sighting",), added_after_us=since),
+            "",
+            None,
+            "",
+            _org_names(conn),
+        ),
+        None,
+        budget,
+        budget,
+    ).items
+    refs = {s.body.get("sighting_of_ref") for s in sightings} - {None}
+    mine: dict[str, Item] = {}
+    names = _org_names(conn)
+    for coll in readable(conn, principal):
+        f = Filters(ids=tuple(sorted(refs)), types=("indicator",))
+        if not refs:
+            break
+        page = select_page(conn, coll.id, principal.reader, f, after_us=None, limit=None, columns=COLUMNS)
+        for row in page.rows:
+            if row.producer_org_id == principal.org.id:
+                mine.setdefault(row.stix_id, _item(coll, row, names))
+    groups: dict[tuple[str, str], SightingSummary] = {}
+    for s in sightings:
+        indicator = mine.get(s.body.get("sighting_of_ref", ""))
+        if indicator is None or s.producer == principal.org.name:
+            continue  # not my indicator, or my own sighting of it
+        partner = s.producer if s.source in (None, "local") else f"{s.producer} ({s.source})"
+        count = s.body.get("count")
+        key = (indicator.stix_id, partner)
+        summary = groups.setdefault(key, SightingSummary(indicator, partner, 0, 0, s.date_added_us))
+        summary.sightings += 1
+        summary.times_seen += count if isinstance(count, int) else 1
+        summary.last_us = max(summary.last_us, s.date_added_us)
+    return sorted(groups.values(), key=lambda g: g.last_us, reverse=True)[:limit]

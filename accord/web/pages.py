@@ -59,6 +59,7 @@ async def dashboard(ctx: Ctx) -> Response:
     def run(conn: Connection) -> dict[str, Any]:
         return {
             "recent": data.recent(conn, principal),
+            "sighted": data.sightings_of_mine(conn, principal),
             "cases": service.list_cases(conn, principal.org, open_only=True),
             "peers": list_peers(conn) if principal.admin else None,
         }
