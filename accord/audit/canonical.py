@@ -7,6 +7,8 @@ import math
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 
 def _number(value: float) -> str:
     """Format a float the way ECMAScript ``Number.prototype.toString`` does (RFC 8785 section 3.2.2.3)."""
@@ -29,11 +31,21 @@ def _number(value: float) -> str:
     return f"{prefix}{mantissa}e{'+' if power > 0 else '-'}{abs(power)}"
 
 
+def _string(text: str) -> str:
+    """A JSON string literal, escaped as ``json.dumps(..., ensure_ascii=False)`` does (checked for every
+    code point): orjson writes it an order of magnitude faster, and audit records carry long strings.
+    Lone surrogates, which orjson refuses, take the standard library's path."""
+    try:
+        return orjson.dumps(text).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(text, ensure_ascii=False)
+
+
 def _encode(value: Any, out: list[str]) -> None:
     if value is None or value is True or value is False:
         out.append({None: "null", True: "true", False: "false"}[value])
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_string(value))
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, float):
@@ -46,7 +58,7 @@ def _encode(value: Any, out: list[str]) -> None:
         for position, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
             if position:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(_string(key))
             out.append(":")
             _encode(value[key], out)
         out.append("}")

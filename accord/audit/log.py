@@ -41,22 +41,29 @@ def split_frontier(blob: bytes) -> list[bytes]:
     return [blob[i : i + merkle.HASH_SIZE] for i in range(0, len(blob), merkle.HASH_SIZE)]
 
 
+_STATE_READ = (
+    sa.select(audit_state.c.size, audit_state.c.frontier)
+    .where(audit_state.c.id == _STATE_ID)
+    .with_for_update()
+)
+# SQLite ignores FOR UPDATE and the driver does not BEGIN before a SELECT: a no-op write takes the
+# database write lock first, so the size read cannot go stale before our insert.
+_STATE_TOUCH = audit_state.update().where(audit_state.c.id == _STATE_ID).values(size=audit_state.c.size)
+_STATE_SET = (
+    audit_state.update()
+    .where(audit_state.c.id == _STATE_ID)
+    .values(size=sa.bindparam("new_size"), frontier=sa.bindparam("new_frontier"))
+)
+
+
 def _lock_state(conn: sa.Connection) -> tuple[int, list[bytes]]:
-    query = (
-        sa.select(audit_state.c.size, audit_state.c.frontier)
-        .where(audit_state.c.id == _STATE_ID)
-        .with_for_update()
-    )
     if conn.dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE and the driver does not BEGIN before a SELECT: a no-op write takes
-        # the database write lock first, so the size read below cannot go stale before our insert.
-        touch = audit_state.update().where(audit_state.c.id == _STATE_ID)
-        conn.execute(touch.values(size=audit_state.c.size))
-    row = conn.execute(query).first()
+        conn.execute(_STATE_TOUCH)
+    row = conn.execute(_STATE_READ).first()
     if row is None:  # first append ever: create the row without racing another first appender
         insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[conn.dialect.name](audit_state)
         conn.execute(insert.values(id=_STATE_ID, size=0, frontier=b"").on_conflict_do_nothing())
-        row = conn.execute(query).one()
+        row = conn.execute(_STATE_READ).one()
     return row.size, split_frontier(row.frontier)
 
 
@@ -84,8 +91,7 @@ def append_many(conn: sa.Connection, entries: Iterable[tuple[str, dict[str, Any]
     conn.execute(audit_leaf.insert(), leaves)
     if nodes:
         conn.execute(audit_node.insert(), nodes)
-    state = audit_state.update().where(audit_state.c.id == _STATE_ID)
-    conn.execute(state.values(size=size, frontier=b"".join(frontier)))
+    conn.execute(_STATE_SET, {"new_size": size, "new_frontier": b"".join(frontier)})
     return list(range(start, size))
 
 

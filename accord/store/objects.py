@@ -85,17 +85,20 @@ class _Candidate:
     date_added_us: int | None = None
 
 
+# Built once: a POST runs these every time, and building a statement costs more than running it.
+_CLOCK_LOCK = sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_for_update()
+_CLOCK_SET = node_clock.update().where(node_clock.c.id == 1).values(last_us=sa.bindparam("new_last_us"))
+
+
 def allocate(conn: Connection, count: int) -> int:
     """Reserve ``count`` consecutive date_added values; returns the first.
 
     The row lock is held until the transaction ends, so writers are serialized: no reader can see
     a later date_added before an earlier one is committed.
     """
-    last = conn.execute(
-        sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_for_update()
-    ).scalar_one()
+    last = conn.execute(_CLOCK_LOCK).scalar_one()
     first = max(now_us(), last + 1)
-    conn.execute(node_clock.update().where(node_clock.c.id == 1).values(last_us=first + count - 1))
+    conn.execute(_CLOCK_SET, {"new_last_us": first + count - 1})
     return first
 
 
@@ -270,6 +273,8 @@ def _insert(
     tombstones: list[dict[str, Any]] = []
     cases: list[dict[str, Any]] = []
     tlp_ints = {level: int(level) for level in TLP}
+    null = _null_marker(conn)
+    source_value = null if source is None else source
     for _, cand in to_store:  # one pass: the row, the audit line, what needs more than a row
         obj = cand.obj
         date_added_us = cand.date_added_us
@@ -289,10 +294,10 @@ def _insert(
                 cand.spec_version,
                 date_added_us,
                 producer.id,
-                source,
+                source_value,
                 tlp_ints[cand.tlp],
-                "|" + "|".join(recipients) + "|" if recipients else None,
-                about_ref(obj),
+                "|" + "|".join(recipients) + "|" if recipients else null,
+                about_ref(obj) or null,
                 cand.body,
             )
         )
@@ -340,7 +345,23 @@ _ROW = (
     "about_ref",
     "body",
 )
+# Columns that are NULL for most objects. Python 3.11's sqlite3 binds None through its adapter
+# lookup (two failed attribute lookups, each formatting an AttributeError): for three NULLs a row
+# that cost more than inserting it. On SQLite these columns are bound as the integer 0 and turned
+# back into NULL by NULLIF; real values are text, which never equals an integer in SQLite.
+_MOSTLY_NULL = ("source", "recipients", "about_ref")
 _INSERT_SQL: dict[str, tuple[str, Callable[[tuple[Any, ...]], Any] | None]] = {}
+
+
+def _sqlite_insert_sql() -> str:
+    """The SQLite insert, with NULLIF around the ``_MOSTLY_NULL`` columns (see there)."""
+    values = ", ".join("NULLIF(?, 0)" if name in _MOSTLY_NULL else "?" for name in _ROW)
+    return f"INSERT INTO stix_object ({', '.join(_ROW)}) VALUES ({values})"
+
+
+def _null_marker(conn: Connection) -> Any:
+    """What ``_insert`` binds for a NULL in the ``_MOSTLY_NULL`` columns on this connection."""
+    return 0 if conn.dialect.name == "sqlite" else None
 
 
 def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -349,14 +370,17 @@ def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     rows are passed as built when the driver takes them in ``_ROW`` order (SQLite), else reshaped."""
     dialect = conn.dialect.name
     if dialect not in _INSERT_SQL:
-        compiled = stix_object.insert().compile(dialect=conn.dialect, column_keys=list(_ROW))
         shape: Callable[[tuple[Any, ...]], Any] | None
-        if not compiled.positional:
-            shape = _as_mapping
+        if dialect == "sqlite":
+            _INSERT_SQL[dialect] = (_sqlite_insert_sql(), None)
         else:
-            order = [_ROW.index(name) for name in compiled.positiontup or []]
-            shape = None if order == list(range(len(_ROW))) else operator.itemgetter(*order)
-        _INSERT_SQL[dialect] = (str(compiled), shape)
+            compiled = stix_object.insert().compile(dialect=conn.dialect, column_keys=list(_ROW))
+            if not compiled.positional:
+                shape = _as_mapping
+            else:
+                order = [_ROW.index(name) for name in compiled.positiontup or []]
+                shape = None if order == list(range(len(_ROW))) else operator.itemgetter(*order)
+            _INSERT_SQL[dialect] = (str(compiled), shape)
     sql, shape = _INSERT_SQL[dialect]
     conn.exec_driver_sql(sql, rows if shape is None else [shape(row) for row in rows])
 

@@ -70,3 +70,17 @@ def _numbers_as_floats(value):
     if isinstance(value, dict):
         return {key: _numbers_as_floats(item) for key, item in value.items()}
     return [_numbers_as_floats(item) for item in value]
+
+
+def test_strings_escape_exactly_as_the_standard_library_does():
+    # Every code point but the surrogates, inside a string and as a key: the fast encoder must not
+    # change a single byte of what existing audit logs hashed.
+    text = "".join(chr(cp) for cp in range(0xD800)) + "".join(chr(cp) for cp in range(0xE000, 0x110000, 97))
+    expected = '{' + json.dumps(text, ensure_ascii=False) + ":" + json.dumps(text, ensure_ascii=False) + "}"
+    assert canonical_json({text: text}) == expected
+
+
+def test_lone_surrogates_keep_the_standard_encoding():
+    assert canonical_json("a\ud800b") == json.dumps("a\ud800b", ensure_ascii=False)
+    with pytest.raises(UnicodeEncodeError):
+        canonical_bytes("a\ud800b")
