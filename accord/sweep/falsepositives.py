@@ -9,6 +9,7 @@ does); an indicator left with nothing that can match is skipped and counted.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,8 @@ import orjson
 
 from accord.sweep import normalize
 from accord.sweep.patterns import IP_KINDS, Atom
+
+_IP_KINDS = frozenset(IP_KINDS)
 
 
 @dataclass
@@ -27,6 +30,14 @@ class FalsePositives:
     def __post_init__(self) -> None:
         # integer ranges: checking a million indicators must not build a million network objects
         self._ranges = [(n.version, int(n.network_address), int(n.broadcast_address)) for n in self.networks]
+        self._reach = {v: _reach([(a, b) for w, a, b in self._ranges if w == v]) for v in (4, 6)}
+
+    def _inside(self, version: int, lo: int, hi: int) -> bool:
+        """Whether one listed range holds lo..hi: the ranges holding lo are those of its segment, and
+        the farthest of their ends is precomputed per segment, so this is one bisection, not a scan."""
+        starts, ends = self._reach[version]
+        i = bisect_right(starts, lo) - 1
+        return i >= 0 and ends[i] >= hi
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> FalsePositives:
@@ -47,16 +58,16 @@ class FalsePositives:
 
     def covers(self, atom: Atom) -> bool:
         """Whether a compiled comparison is on a listed value (an address/range inside a listed range)."""
-        if atom.kind in IP_KINDS:
+        if atom.kind in _IP_KINDS:
             if atom.op == "cidr":
                 bits = 32 if atom.version == 4 else 128
                 version, lo = atom.version, int(atom.value)
                 hi = lo | ((1 << (bits - atom.prefix)) - 1)
             elif atom.op == "eq":
                 text = str(atom.value)
-                if normalize.ip(text) == text and ":" not in text:
-                    a, b, c, d = (int(x) for x in text.split("."))
-                    version, lo = 4, (a << 24) | (b << 16) | (c << 8) | d
+                lo = normalize.ipv4_int(text)
+                if lo is not None:
+                    version = 4
                 else:
                     try:
                         addr = ipaddress.ip_address(text)
@@ -66,7 +77,22 @@ class FalsePositives:
                 hi = lo
             else:
                 return False
-            return any(v == version and a <= lo and hi <= b for v, a, b in self._ranges)
+            return self._inside(version, lo, hi)
         if atom.kind == "domain-name:value" and atom.op == "dom":
             return atom.value in self.domains
         return False
+
+    def covers_all(self, conj: list[Atom]) -> bool:
+        """Whether every comparison of a conjunction is on a listed value (then it never matches)."""
+        for atom in conj:
+            if not self.covers(atom):
+                return False
+        return True
+
+
+def _reach(ranges: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Cut ranges at every boundary: (segment starts, farthest end of the ranges holding each segment;
+    -1 where none does)."""
+    starts = sorted({a for a, _ in ranges} | {b + 1 for _, b in ranges})
+    ends = [max((b for a, b in ranges if a <= s <= b), default=-1) for s in starts]
+    return starts, ends

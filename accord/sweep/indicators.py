@@ -6,10 +6,14 @@ against every batch of observations.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -82,8 +86,30 @@ class Compiled:
 def _us(ts: str | None) -> int | None:
     if not ts:
         return None
+    if isinstance(ts, str):
+        return _us_text(ts)
     dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
+@lru_cache(maxsize=65536)
+def _us_text(ts: str) -> int:
+    """Cached: feeds repeat timestamps (a bundle often shares one valid_from)."""
+    dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Compiling allocates millions of small acyclic objects next to the loaded JSON; the cyclic
+    collector would rescan them all again and again (40% of compile time) and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_objects(path: str) -> list[dict]:
@@ -111,17 +137,22 @@ def objects_of(data: object, source: str = "indicators") -> list[dict]:
 
 def compile_indicators(objects: list[dict], fp: FalsePositives | None = None) -> Compiled:
     """Compile every indicator; unusable ones are recorded in `problems`, never silently dropped."""
+    with _no_gc():
+        return _compile(objects, fp if fp is not None and (fp.networks or fp.domains) else None)
+
+
+def _compile(objects: list[dict], fp: FalsePositives | None) -> Compiled:
     ids: list[str] = []
     vf: list[int | None] = []
     vu: list[int | None] = []
     atoms: dict[patterns.Atom, int] = {}
-    single: list[tuple[int, int]] = []
+    single: tuple[list[int], list[int]] = ([], [])  # atom, idx (columns: cheaper to frame than rows)
     conj_rows: list[tuple[int, int, int, bool]] = []
     conj_idx: list[tuple[int, int]] = []
     general: list[General] = []
     problems: list[Problem] = []
     skipped: dict[str, int] = defaultdict(int)
-    cache: dict[str, patterns.Compiled] = {}
+    cache: dict[str, _Entry] = {}
     for obj in objects:
         if obj.get("type") != "indicator":
             continue
@@ -143,20 +174,17 @@ def compile_indicators(objects: list[dict], fp: FalsePositives | None = None) ->
         except (ValueError, TypeError):
             problems.append(Problem(iid, "invalid valid_from/valid_until"))
             continue
-        comp = cache.get(pattern)
-        if comp is None:
-            comp = cache[pattern] = patterns.compile_pattern(pattern)
+        entry = cache.get(pattern)
+        if entry is None:
+            entry = cache[pattern] = _entry(pattern, fp)
+        comp, dnf, dropped = entry
         if comp.mode == "invalid":
             problems.append(Problem(iid, comp.reason))
             continue
-        dnf = comp.dnf
-        if fp is not None and (fp.networks or fp.domains) and comp.mode == "simple":
-            kept = [c for c in dnf if not all(fp.covers(a) for a in c)]
-            if len(kept) < len(dnf):
-                skipped["false-positive"] += 1
-            dnf = kept
-            if not dnf:
-                continue
+        if dropped:
+            skipped["false-positive"] += 1
+        if not dnf and fp is not None and comp.mode == "simple":
+            continue
         idx = len(ids)
         ids.append(iid)
         vf.append(start)
@@ -165,15 +193,35 @@ def compile_indicators(objects: list[dict], fp: FalsePositives | None = None) ->
             general.append(General(idx, pattern, comp.mode, comp.root_types))
             continue
         for c in dnf:
+            if len(c) == 1:  # the common case, without the set and sort below
+                single[0].append(atoms.setdefault(c[0], len(atoms)))
+                single[1].append(idx)
+                continue
             ats = sorted({atoms.setdefault(a, len(atoms)) for a in c})
             if len(ats) == 1:
-                single.append((ats[0], idx))
+                single[0].append(ats[0])
+                single[1].append(idx)
             else:
                 cid = len(conj_idx)
                 conj_idx.append((cid, idx))
                 driver = atoms[min(c, key=_selectivity)]
                 conj_rows.extend((a, cid, len(ats), a == driver) for a in ats)
     return _tables(ids, vf, vu, atoms, single, conj_rows, conj_idx, general, problems, dict(skipped))
+
+
+# a compiled pattern, its conjunctions that can match, and whether false positives removed some
+_Entry = tuple[patterns.Compiled, list[list[patterns.Atom]], bool]
+
+
+def _entry(pattern: str, fp: FalsePositives | None) -> _Entry:
+    """Compile once per distinct pattern, false-positive filtering included (feeds repeat patterns)."""
+    comp = patterns.compile_pattern(pattern)
+    if fp is None or comp.mode != "simple":
+        return comp, comp.dnf, False
+    if not any(fp.covers_all(c) for c in comp.dnf):
+        return comp, comp.dnf, False  # the common case: no copy of the conjunctions
+    kept = [c for c in comp.dnf if not fp.covers_all(c)]
+    return comp, kept, True
 
 
 def _selectivity(atom: patterns.Atom) -> float:
@@ -190,29 +238,24 @@ def _selectivity(atom: patterns.Atom) -> float:
 
 
 def _tables(ids, vf, vu, atoms, single, conj_rows, conj_idx, general, problems, skipped) -> Compiled:  # type: ignore[no-untyped-def]
-    eq: dict[str, list] = {"kind": [], "value": [], "atom": []}
-    dom: dict[str, list] = {"kind": [], "value": [], "atom": []}
+    eq: tuple[list, list, list] = ([], [], [])  # kind, value, atom
+    dom: tuple[list, list, list] = ([], [], [])
     c4: list[tuple[str, int, int, int]] = []
     c6: dict[int, dict[tuple[str, int], list[int]]] = defaultdict(lambda: defaultdict(list))
     regex: list[tuple[str, str, int]] = []
-    for atom, aid in atoms.items():
-        if atom.op == "eq":
-            target = eq
-        elif atom.op == "dom":
-            target = dom
-        elif atom.op == "regex":
-            regex.append((atom.kind, str(atom.value), aid))
-            continue
-        elif atom.version == 4:
-            lo = int(atom.value)
-            c4.append((atom.kind, lo, lo | ((1 << (32 - atom.prefix)) - 1), aid))
-            continue
+    for (kind, op, value, prefix, version), aid in atoms.items():
+        if op == "eq" or op == "dom":
+            cols = eq if op == "eq" else dom
+            cols[0].append(kind)
+            cols[1].append(str(value))
+            cols[2].append(aid)
+        elif op == "regex":
+            regex.append((kind, str(value), aid))
+        elif version == 4:
+            lo = int(value)
+            c4.append((kind, lo, lo | ((1 << (32 - prefix)) - 1), aid))
         else:
-            c6[atom.prefix][(atom.kind, int(atom.value) >> (128 - atom.prefix))].append(aid)
-            continue
-        target["kind"].append(atom.kind)
-        target["value"].append(str(atom.value))
-        target["atom"].append(aid)
+            c6[prefix][(kind, int(value) >> (128 - prefix))].append(aid)
     ss = {"kind": pl.Utf8, "value": pl.Utf8, "atom": pl.Int64}
     segs4, seg_atoms = ranges.segments(c4)
     return Compiled(
@@ -221,13 +264,15 @@ def _tables(ids, vf, vu, atoms, single, conj_rows, conj_idx, general, problems, 
             {"idx": range(len(ids)), "vf": vf, "vu": vu},
             schema={"idx": pl.Int64, "vf": pl.Int64, "vu": pl.Int64},
         ),
-        eq=pl.DataFrame(eq, schema=ss),
-        dom=pl.DataFrame(dom, schema=ss),
+        eq=pl.DataFrame(dict(zip(ss, eq, strict=True)), schema=ss),
+        dom=pl.DataFrame(dict(zip(ss, dom, strict=True)), schema=ss),
         segs4=segs4,
         seg_atoms=seg_atoms,
         cidr6={p: dict(t) for p, t in c6.items()},
         regex=regex,
-        single=pl.DataFrame(single, schema={"atom": pl.Int64, "idx": pl.Int64}, orient="row"),
+        single=pl.DataFrame(
+            dict(zip(("atom", "idx"), single, strict=True)), schema={"atom": pl.Int64, "idx": pl.Int64}
+        ),
         conj=pl.DataFrame(
             conj_rows,
             schema={"atom": pl.Int64, "conj": pl.Int64, "size": pl.Int64, "driver": pl.Boolean},

@@ -49,6 +49,31 @@ def ip(value: str) -> str | None:
         return None
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CIDR4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/([0-9]{{1,2}})")
+
+
+def cidr4(value: str) -> tuple[int, int] | None:
+    """(network as int, prefix) of a plain `a.b.c.d/n`, as `network` gives it; None for any other
+    spelling, which `network` then decides. Skips building an ipaddress object for the common case."""
+    m = _CIDR4.fullmatch(value)
+    if m is None:
+        return None
+    a, b, c, d, p = (int(x) for x in m.groups())
+    if p > 32:
+        return None
+    addr = (a << 24) | (b << 16) | (c << 8) | d
+    return addr & (0xFFFFFFFF ^ ((1 << (32 - p)) - 1)), p
+
+
+def ipv4_int(value: str) -> int | None:
+    """The address as int if `value` is IPv4 text in the canonical form `ip` leaves unchanged, else None."""
+    if not _V4.fullmatch(value):
+        return None
+    a, b, c, d = value.split(".")
+    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+
+
 def network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     """An address or CIDR as a network (host bits ignored, as STIX CIDR values are not strict)."""
     try:
@@ -62,10 +87,21 @@ def _pct(m: re.Match[str]) -> str:
     return chr(byte) if byte in _UNRESERVED else "%" + m.group(1).upper()
 
 
+_URL_CHARS = r"[A-Za-z0-9._~!$&()*+,;=:@/-]"  # unreserved, sub-delims, : @ / (no %, ?, #, [, ')
+_PLAIN_URL = re.compile(
+    rf"([A-Za-z][A-Za-z0-9+.-]*)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(/{_URL_CHARS}*)?(?:\?((?:{_URL_CHARS}|\?)+))?"
+)
+
+
 @lru_cache(maxsize=262144)
 def url(value: str) -> str | None:
     """RFC 3986 normalization: case of scheme/host, default port, fragment, unreserved escapes, empty path."""
     v = value.strip()
+    plain = _PLAIN_URL.fullmatch(v)
+    if plain:  # no port, userinfo, escape, IP literal or fragment: only case and the empty path change
+        scheme, host, path, query = plain.groups()
+        out = f"{scheme.lower()}://{host.lower()}{path or '/'}"
+        return f"{out}?{query}" if query else out
     try:
         parts = urlsplit(v)
         port = parts.port
