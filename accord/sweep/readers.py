@@ -23,6 +23,7 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import zstandard
 
@@ -246,7 +247,7 @@ def _frame(lines: list[int] | pa.Array, cols: dict[str, object]) -> pl.DataFrame
 
 
 Fetch = Callable[[list[int]], list[bytes]]  # line numbers -> their text
-_ODD = "__accord_odd__"  # the query's flag: some value of the row starts with [ or {
+_ODD = "__accord_odd__"  # the name of the flag series: some value of the row starts with [ or {
 
 
 class _Reader:
@@ -272,32 +273,37 @@ class _JsonReader(_Reader):
         self.alts, self.columns = _key_paths(self.fields, dotted)
         # list-valued roles (e-mail recipients) keep arrays as JSON text; the others see no scalar there
         self.lists = {f for f in self.fields if formats.LIST_ROLES.intersection([roles.get(f)])}
-        exprs, odd = [], []
+        exprs = []
         for f in self.fields:
             alts = [_duck_expr(k) for k in self.alts[f]]
             expr = alts[0] if len(alts) == 1 else "coalesce(" + ", ".join(alts) + ")"
             exprs.append(f"{expr} AS {_q(f, chr(34))}")
-            if f not in self.lists:  # first character `[` (91) or `{` (123): 91 | 32 == 123
-                odd.append(f"(ascii({expr}) | 32) = 123")
-        self.flag = bool(odd) and _ODD not in self.fields  # else polars computes the flag
-        if self.flag:
-            exprs.append(f"coalesce({' OR '.join(odd)}, false) AS {_q(_ODD, chr(34))}")
+        self.scalar_fields = [f for f in self.fields if f not in self.lists]
         self.sql = ", ".join(exprs)
         self.con = duckdb.connect()
 
-    def scalars(self, df: pl.DataFrame, first: int, fetch: Fetch) -> pl.DataFrame:
-        """Number the rows from `first`. DuckDB renders an array or object as JSON text, which reads the
-        same as a string starting with `[` or `{`: the rare rows holding such a cell (flagged by the
-        query) are decided from their line, parsed again as the line-by-line reader does (`fetch` gives
-        the text of lines by number)."""
+    def odd_rows(self, table: pa.Table | pa.RecordBatch) -> pl.Series:
+        """Rows where some scalar field starts with `[` or `{`: DuckDB renders an array or object as
+        JSON text, which reads the same as such a string. Tested on the Arrow columns by C++ kernels:
+        the same test inside the query cost a third of DuckDB's parse."""
+        flag = None
+        for name in self.scalar_fields:
+            col = table.column(name)
+            if col.null_count == len(col):
+                continue
+            starts = pc.or_(pc.starts_with(col, "["), pc.starts_with(col, "{"))
+            flag = starts if flag is None else pc.or_kleene(flag, starts)
+        if flag is None:
+            return pl.Series(_ODD, [False] * table.num_rows, dtype=pl.Boolean)
+        return pl.Series(_ODD, pc.fill_null(flag, False))
+
+    def scalars(self, df: pl.DataFrame, first: int, fetch: Fetch, flag: pl.Series) -> pl.DataFrame:
+        """Number the rows from `first`. The rare rows whose `flag` is set (see `odd_rows`) are decided
+        from their line, parsed again as the line-by-line reader does (`fetch` gives the text of lines
+        by number)."""
         line = pl.int_range(first, first + df.height, dtype=pl.Int64).alias("line")
-        fields = [c for c in df.columns if not (self.flag and c == _ODD)]
+        fields = list(df.columns)
         scalar = [c for c in fields if c not in self.lists]
-        if self.flag:
-            flag = df[_ODD]
-        else:
-            starts = [pl.col(c).str.contains(r"^[\[{]").fill_null(False) for c in scalar]
-            flag = df.select(pl.any_horizontal(starts) if starts else pl.lit(False)).to_series()
         if not flag.any():
             return df.select(line, *fields)
         rows = flag.arg_true()
@@ -321,11 +327,13 @@ class _JsonReader(_Reader):
         n = chunk.count(b"\n")
         try:  # DuckDB's NDJSON reader: blank lines are skipped, so a short frame sends us to the slow path
             rel = self.con.read_json(io.BytesIO(chunk), format="newline_delimited", columns=self.columns)
-            df = pl.from_arrow(rel.select(self.sql).to_arrow_table())
+            table = rel.select(self.sql).to_arrow_table()
+            df = pl.from_arrow(table)
         except duckdb.Error:
             df = None
         if isinstance(df, pl.DataFrame) and df.height == n:
-            return self.scalars(df, first, lambda lines: [chunk.split(b"\n")[i - first] for i in lines]), []
+            lines_of = lambda lines: [chunk.split(b"\n")[i - first] for i in lines]  # noqa: E731
+            return self.scalars(df, first, lines_of, self.odd_rows(table)), []
         bad: list[Malformed] = []
         lines: list[int] = []
         cols: dict[str, list] = {f: [] for f in self.fields}
@@ -618,7 +626,7 @@ def _whole_file(path: str, reader: _JsonReader, finish: _Finish, chunk_size: int
             for rb in wholefile.batches(reader.con, path, reader.columns, reader.sql, BATCH_ROWS):
                 df = pl.from_arrow(rb)
                 assert isinstance(df, pl.DataFrame)
-                frame = reader.scalars(df, done + 1, fetch)
+                frame = reader.scalars(df, done + 1, fetch, reader.odd_rows(rb))
                 done += df.height
                 nbytes = size * done // n_lines - sent
                 sent += nbytes
