@@ -26,6 +26,31 @@ _FAST_URL = r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^%#?\s]*(?:\?[^%#\s]+)?)
 _HOST = r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)"
 
 
+_IP_KINDS = ("ipv4-addr:value", "ipv6-addr:value")
+
+
+def role_kinds(role: str) -> tuple[str, ...]:
+    """The object paths a field of this role can give values to (URL hosts count as domains)."""
+    if role in ("src_ip", "dst_ip"):
+        return (*_IP_KINDS, f"network-traffic:{role[:3]}_ref.value")
+    if role == "ip":
+        return _IP_KINDS
+    if role in ("src_port", "dst_port"):
+        return (f"network-traffic:{role}",)
+    if role.startswith("hash:"):
+        return (f"file:hashes.{role[5:]}",)
+    return {
+        "domain": ("domain-name:value",),
+        "url": ("url:value", "domain-name:value"),
+        "email": ("email-addr:value",),
+    }.get(role, ())
+
+
+def needed(role: str, kinds: frozenset[str] | None) -> bool:
+    """Can a field of this role matter to lookups of `kinds` (None: every kind)?"""
+    return kinds is None or not kinds.isdisjoint(role_kinds(role))
+
+
 def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
     """Apply a scalar canonicalizer once per distinct value."""
     uniq = values.drop_nulls().unique()
@@ -144,10 +169,9 @@ def build(
     """Observations of a batch, in the column order of SCHEMA: all of them, or only those of `kinds`
     (the object paths some compiled lookup uses), with the integer IPv4 form only if CIDRs need it."""
     parts: list[pl.DataFrame] = []
-    ip_kinds = {"ipv4-addr:value", "ipv6-addr:value"}
 
     def wanted(*ks: str) -> bool:
-        return kinds is None or any(k in kinds for k in ks)
+        return kinds is None or not kinds.isdisjoint(ks)
 
     def add(df: pl.DataFrame, obj: str | None = None, kind: str | None = None) -> None:
         cols = {}
@@ -160,37 +184,31 @@ def build(
         parts.append(df.with_columns(**cols).select([pl.col(c).cast(t) for c, t in SCHEMA.items()]))
 
     for field, role in roles.items():
+        if not needed(role, kinds):
+            continue
         if role in ("src_ip", "dst_ip", "ip"):
-            nt_kind = f"network-traffic:{role[:3]}_ref.value"
-            if not wanted(*ip_kinds, nt_kind):
-                continue
             ips = _ip_rows(frame, field, need_ip4)
-            if wanted(*ip_kinds):
+            if wanted(*_IP_KINDS):
                 add(ips, obj=field)
+            nt_kind = f"network-traffic:{role[:3]}_ref.value"
             if role != "ip" and wanted(nt_kind):
                 add(ips, obj="nt", kind=nt_kind)
         elif role in ("src_port", "dst_port"):
-            if not wanted(f"network-traffic:{role}"):
-                continue
             port = pl.col(field).str.strip_chars().cast(pl.Int64, strict=False)
             df = frame.select("line", port.cast(pl.Utf8).alias("value")).drop_nulls()
             add(df.with_columns(field=pl.lit(field)), obj="nt", kind=f"network-traffic:{role}")
         elif role == "domain":
-            if wanted("domain-name:value"):
-                add(_domain_rows(frame, field, field))
+            add(_domain_rows(frame, field, field))
         elif role == "url":
-            if wanted("url:value", "domain-name:value"):
-                urls, hosts = url_rows(frame, field)
-                add(urls)
-                add(hosts)
+            urls, hosts = url_rows(frame, field)
+            add(urls)
+            add(hosts)
         elif role.startswith("hash:"):
-            if not wanted(f"file:hashes.{role[5:]}"):
-                continue
             df = frame.select(
                 "line", pl.col(field).str.strip_chars().str.to_lowercase().alias("value")
             ).drop_nulls()
             add(df.with_columns(field=pl.lit(field)), obj="file", kind=f"file:hashes.{role[5:]}")
-        elif role == "email" and wanted("email-addr:value"):
+        elif role == "email":
             add(email_rows(frame, field).with_columns(field=pl.lit(field)), kind="email-addr:value")
     if not parts:
         return pl.DataFrame(schema=SCHEMA)

@@ -137,7 +137,7 @@ def sweep_file(
     kept: list[pl.DataFrame] = []
     general = bool(comp.general)
     batches = readers.read_log(
-        path, opts.fmt, opts.mapping, opts.time_field, opts.chunk_size, general, byte_range
+        path, opts.fmt, opts.mapping, opts.time_field, opts.chunk_size, general, byte_range, comp.kinds
     )
     for batch in batches:
         res.malformed_count += len(batch.malformed)

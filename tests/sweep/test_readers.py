@@ -299,3 +299,27 @@ def test_ecs_spellings_skip_a_non_scalar_but_keep_a_bracketed_string(tmp_path: P
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     df, _ = _frames(str(p), fmt="ndjson")
     assert df["url.domain"].to_list() == ["[b.example", "{c.example"]
+
+
+@pytest.mark.parametrize(
+    ("kinds", "fields"),
+    [
+        ({"url:value"}, {"http.url", "http.http_refer", "http.hostname"}),  # Host: absolute URLs
+        (
+            {"domain-name:value"},
+            {"dns.rrname", "http.hostname", "http.url", "http.http_refer", "tls.sni", "quic.sni"},
+        ),
+        ({"network-traffic:dst_port"}, {"dest_port"}),
+        ({"ipv4-addr:value"}, {"src_ip", "dest_ip"}),
+        ({"network-traffic:src_ref.value"}, {"src_ip"}),
+    ],
+)
+def test_only_fields_some_lookup_uses_are_read(tmp_path: Path, kinds: set[str], fields: set[str]) -> None:
+    p = tmp_path / "eve.json"
+    p.write_text(_eve_text())
+    df, _ = _frames(str(p), fmt="eve", kinds=frozenset(kinds))
+    assert set(df.columns) - {"line", "ts"} == fields
+    if "http.url" in fields:
+        assert df["http.url"].to_list() == [None, "http://evil.com/x?y=1"]
+    everything, _ = _frames(str(p), fmt="eve")
+    assert fields < set(everything.columns)
