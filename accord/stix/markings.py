@@ -59,7 +59,9 @@ RECIPIENTS_PROPERTY = "x_accord_recipients"
 
 def marked_tlp(obj: dict[str, Any]) -> TLP | None:
     """The most restrictive TLP marking on ``obj`` (object-level refs), or None when unmarked."""
-    refs = obj.get("object_marking_refs") or ()
+    refs = obj.get("object_marking_refs")
+    if not refs:  # most objects of a feed: no list to walk
+        return None
     levels = [TLP_MARKING_IDS[ref] for ref in refs if isinstance(ref, str) and ref in TLP_MARKING_IDS]
     return max(levels) if levels else None
 
@@ -72,5 +74,7 @@ def tlp_of(obj: dict[str, Any], default: TLP) -> TLP:
 
 def recipients_of(obj: dict[str, Any]) -> list[str]:
     """The named recipients of an object (strings only; validation rejects other shapes)."""
-    value = obj.get(RECIPIENTS_PROPERTY) or []
+    value = obj.get(RECIPIENTS_PROPERTY)
+    if not value:
+        return []
     return [v for v in value if isinstance(v, str)]

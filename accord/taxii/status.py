@@ -24,7 +24,11 @@ def _detail(outcome: Outcome) -> dict[str, Any]:
 
 def record(conn: Connection, root: Root, poster: Org, outcomes: list[Outcome]) -> dict[str, Any]:
     """Store the status of one POST (in the POST's transaction) and return it as TAXII JSON."""
-    successes = [_detail(o) for o in outcomes if o.ok]
+    successes = [
+        {"id": o.id or "", "version": o.version or ""} if o.message is None else _detail(o)
+        for o in outcomes
+        if o.ok
+    ]
     failures = [_detail(o) for o in outcomes if not o.ok]
     row = {
         "id": str(uuid.uuid4()),
