@@ -86,25 +86,6 @@ def test_ipv4_int_only_for_canonical_text(value: str) -> None:
     assert got == (int(ipaddress.ip_address(value)) if canonical else None)
 
 
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        "[ipv4-addr:value = '1.2.3.4/32']",
-        "[ipv4-addr:value = '1.2.3.4/0']",
-        "[ipv4-addr:value = '1.2.3.77/08']",
-        "[ipv4-addr:value = '01.2.3.4/8']",
-        "[ipv4-addr:value = '1.2.3.4/33']",
-        "[ipv6-addr:value = '1.2.3.0/24']",
-        "[network-traffic:src_ref.value = '10.1.0.0/16' AND network-traffic:src_port = 80]",
-        "[url:value = 'HTTP://A.com?q=1']",
-    ],
-)
-def test_fast_cidr_and_url_patterns_equal_full_compile(pattern: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = patterns.compile_pattern(pattern)
-    monkeypatch.setattr(patterns, "_fast", lambda p: None)
-    assert fast == patterns.compile_pattern(pattern)
-
-
 def _brute_covers(fp: FalsePositives, atom: Atom) -> bool:
     """The false-positive check as a scan of every listed range (the reference for the bisection)."""
     if atom.kind not in patterns.IP_KINDS:

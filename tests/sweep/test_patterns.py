@@ -28,6 +28,15 @@ from accord.sweep import patterns
         "[file:hashes.'SHA-1' = 'AA' OR file:hashes.MD5 = 'BB' AND file:hashes.'SHA-256' = 'CC']",
         "[domain-name:value = 'a AND b']",
         "[network-traffic:dst_port = 80 OR network-traffic:src_port = 8080]",
+        # plain CIDRs and URLs take their own shortcuts to canonical form
+        "[ipv4-addr:value = '1.2.3.4/32']",
+        "[ipv4-addr:value = '1.2.3.4/0']",
+        "[ipv4-addr:value = '1.2.3.77/08']",
+        "[ipv4-addr:value = '01.2.3.4/8']",
+        "[ipv4-addr:value = '1.2.3.4/33']",
+        "[ipv6-addr:value = '1.2.3.0/24']",
+        "[network-traffic:src_ref.value = '10.1.0.0/16' AND network-traffic:src_port = 80]",
+        "[url:value = 'HTTP://A.com?q=1']",
     ],
 )
 def test_fast_path_equals_full_compile(pattern: str, monkeypatch: pytest.MonkeyPatch) -> None:
