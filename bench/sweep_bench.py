@@ -2,8 +2,9 @@
 
 Generates (deterministically) mixed indicators and EVE-style events, then measures:
   - compiling the indicators (wall and CPU seconds),
-  - the raw read of the selected fields by the same reader (the ceiling),
-  - Accord end to end (events per CPU-second, peak RSS of the sweeping process),
+  - the raw read of the selected fields by the same reader (the ceiling), one thread,
+  - Accord end to end (events per CPU-second, peak RSS of the sweeping process), with one thread
+    (`--threads 1`, the least CPU per event) and with all cores (the default),
   - a straightforward orjson + set-lookup + radix-tree loop with the same semantics, on a sample,
   - stix2-matcher on a small sample (events x patterns per CPU-second), as a ratio.
 
@@ -166,7 +167,7 @@ def gen_events(n: int, path: Path, chunk: int = 1_000_000) -> None:
 # ---------------------------------------------------------------- phases run in child processes
 
 
-def phase_accord(events: Path, indicators: Path) -> dict:
+def phase_accord(events: Path, indicators: Path, threads: int | None) -> dict:
     from accord.sweep import SweepOptions, load_indicators, sweep
     from accord.sweep.lookup import tables
 
@@ -177,7 +178,7 @@ def phase_accord(events: Path, indicators: Path) -> dict:
     rss_compiled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     c0, w0 = _cpu(), time.perf_counter()
     with open(os.devnull, "wb") as sink:
-        res = sweep([str(events)], comp, SweepOptions(fmt="eve"), hits_out=sink)
+        res = sweep([str(events)], comp, SweepOptions(fmt="eve", threads=threads), hits_out=sink)
     cpu, wall = _cpu() - c0, time.perf_counter() - w0
     return {
         "indicators": len(comp.ids),
@@ -193,14 +194,15 @@ def phase_accord(events: Path, indicators: Path) -> dict:
     }
 
 
-def phase_read(events: Path, indicators: Path) -> dict:
+def phase_read(events: Path, indicators: Path, threads: int | None) -> dict:
     """The reader alone on the fields the sweep reads (those the indicators' kinds can use)."""
     from accord.sweep import load_indicators
     from accord.sweep.readers import read_log
 
     kinds = load_indicators(str(indicators)).kinds  # not timed: only says which fields to read
     c0, w0 = _cpu(), time.perf_counter()
-    n = sum(b.frame.height for b in read_log(str(events), "eve", parse_times=False, kinds=kinds))
+    batches = read_log(str(events), "eve", parse_times=False, kinds=kinds, threads=threads)
+    n = sum(b.frame.height for b in batches)
     return {"events": n, "wall": time.perf_counter() - w0, "cpu": _cpu() - c0}
 
 
@@ -370,8 +372,16 @@ def _warm(path: Path) -> None:
             pass
 
 
-def _child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+def _child(args: list[str], threads: int | None = None) -> dict:
+    """Run one phase in a fresh process; `threads` caps DuckDB and polars there, as `--threads` does
+    (polars sizes its pool when first imported, hence the environment)."""
+    env = dict(os.environ)
+    if threads is not None:
+        env["POLARS_MAX_THREADS"] = str(threads)
+        args = [*args, "--threads", str(threads)]
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -388,16 +398,17 @@ def main() -> None:
     ap.add_argument("--matcher-budget", type=float, default=60.0, help="CPU seconds for stix2-matcher")
     ap.add_argument("--dir", default="/tmp/accord-sweep-bench")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, help=argparse.SUPPRESS)  # set by the parent per phase
     a = ap.parse_args()
     n_ev = a.events or int(10_000_000 * a.scale)
     n_ind = a.indicators or int(1_000_000 * a.scale)
     d = Path(a.dir)
     events, indicators = d / f"eve-{n_ev}-{DOMAIN_POP}.json", d / f"indicators-{n_ind}-{DOMAIN_POP}.json"
     if a.phase == "accord":
-        print(json.dumps(phase_accord(events, indicators)))
+        print(json.dumps(phase_accord(events, indicators, a.threads)))
         return
     if a.phase == "read":
-        print(json.dumps(phase_read(events, indicators)))
+        print(json.dumps(phase_read(events, indicators, a.threads)))
         return
     if a.phase == "readers":
         print(json.dumps(phase_readers_compare(events, 256 << 20)))
@@ -423,8 +434,9 @@ def main() -> None:
     _warm(events)
     base = ["--events", str(n_ev), "--indicators", str(n_ind), "--dir", str(d)]
     readers = _child([*base, "--phase", "readers"])
-    read = _child([*base, "--phase", "read"])
-    acc = _child([*base, "--phase", "accord"])
+    read = _child([*base, "--phase", "read"], threads=1)
+    acc = _child([*base, "--phase", "accord"], threads=1)
+    acc_all = _child([*base, "--phase", "accord"])
     bl = _child([*base, "--phase", "baseline", "--baseline-events", str(a.baseline_events)])
     mt_args = ["--matcher-events", str(a.matcher_events), "--matcher-patterns", str(a.matcher_patterns)]
     mt = _child([*base, "--phase", "matcher", *mt_args, "--matcher-budget", str(a.matcher_budget)])
@@ -442,10 +454,18 @@ def main() -> None:
             "compile indicators",
             f"{acc['indicators']:,} in {acc['compile_wall']:.1f} s wall ({acc['compile_cpu']:.1f} s CPU)",
         ),
-        ("raw read of selected fields", f"{read_rate:,.0f} events/CPU-s ({read['wall']:.1f} s wall)"),
         (
-            "Accord end to end",
+            "raw read of selected fields, 1 thread",
+            f"{read_rate:,.0f} events/CPU-s ({read['wall']:.1f} s wall)",
+        ),
+        (
+            "Accord end to end, --threads 1",
             f"{acc_rate:,.0f} events/CPU-s ({acc['sweep_wall']:.1f} s wall, {acc['sweep_cpu']:.1f} s CPU)",
+        ),
+        (
+            "Accord end to end, all cores (default)",
+            f"{acc_all['events'] / acc_all['sweep_cpu']:,.0f} events/CPU-s "
+            f"({acc_all['sweep_wall']:.1f} s wall, {acc_all['sweep_cpu']:.1f} s CPU)",
         ),
         ("  matches / indicators sighted", f"{acc['matches']:,} / {acc['sighted']:,}"),
         (

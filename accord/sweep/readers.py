@@ -283,7 +283,14 @@ class _Reader:
 
 
 class _JsonReader(_Reader):
-    def __init__(self, path: str, roles: dict[str, str], time_field: str | None, dotted: bool) -> None:
+    def __init__(
+        self,
+        path: str,
+        roles: dict[str, str],
+        time_field: str | None,
+        dotted: bool,
+        threads: int | None = None,
+    ) -> None:
         super().__init__(path, roles, time_field)
         self.alts, self.columns = _key_paths(self.fields, dotted)
         # list-valued roles (e-mail recipients) keep arrays as JSON text; the others see no scalar there
@@ -295,7 +302,7 @@ class _JsonReader(_Reader):
             exprs.append(f"{expr} AS {_q(f, chr(34))}")
         self.scalar_fields = [f for f in self.fields if f not in self.lists]
         self.sql = ", ".join(exprs)
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config={"threads": threads} if threads else {})
 
     def odd_rows(self, table: pa.Table | pa.RecordBatch) -> pl.Series:
         """Rows where some scalar field starts with `[` or `{`: DuckDB renders an array or object as
@@ -588,12 +595,14 @@ def read_log(
     parse_times: bool = True,
     byte_range: tuple[int, int] | None = None,
     kinds: frozenset[str] | None = None,
+    threads: int | None = None,
 ) -> Iterator[Batch]:
     """Stream a log as batches. Raises LogError for an unreadable file or unknown format.
 
     Without `parse_times` the frame carries the time text as `ts_raw` (the sweep parses matched events
     only). `byte_range` reads the lines starting in [start, end) of an uncompressed file, numbered from 1.
-    `kinds` (the object paths the indicators look up) leaves out the fields none of them can use."""
+    `kinds` (the object paths the indicators look up) leaves out the fields none of them can use;
+    `threads` caps DuckDB's parser (None: all cores)."""
     if path != "-" and not Path(path).is_file():
         raise LogError(f"{path}: no such file")
     stream, counting = open_log(path, byte_range)
@@ -612,7 +621,7 @@ def read_log(
     tfield = time_field or formats.TIME_FIELDS[fmt]
     reader: _Reader
     if fmt in ("eve", "ndjson"):
-        reader = _JsonReader(path, roles, tfield, dotted=fmt == "ndjson")
+        reader = _JsonReader(path, roles, tfield, dotted=fmt == "ndjson", threads=threads)
     elif fmt in ("zeek", "csv"):
         reader = _DelimitedReader(path, roles, tfield, zeek=fmt == "zeek")
         if fmt == "csv":

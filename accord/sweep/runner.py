@@ -29,6 +29,9 @@ class SweepOptions:
     chunk_size: int = readers.CHUNK
     max_candidates: int = evaluator.MAX_CANDIDATES  # per multi-event pattern; beyond it: reported
     split_bytes: int = 64 << 20  # Dask engine: byte-range size for uncompressed JSON lines/access logs
+    # DuckDB's parser threads (None: all cores). Polars' pool is fixed when polars is first imported:
+    # `accord sweep --threads` sets POLARS_MAX_THREADS before that; library users set it themselves.
+    threads: int | None = None
 
 
 @dataclass
@@ -137,7 +140,15 @@ def sweep_file(
     kept: list[pl.DataFrame] = []
     general = bool(comp.general)
     batches = readers.read_log(
-        path, opts.fmt, opts.mapping, opts.time_field, opts.chunk_size, general, byte_range, comp.kinds
+        path,
+        opts.fmt,
+        opts.mapping,
+        opts.time_field,
+        opts.chunk_size,
+        general,
+        byte_range,
+        comp.kinds,
+        threads=opts.threads,
     )
     for batch in batches:
         res.malformed_count += len(batch.malformed)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +154,31 @@ def test_errors_are_one_line_with_nonzero_exit(files, tmp_path: Path, args: list
     assert message in r.stderr
     errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and r.stderr.strip().splitlines()[-1] == errors[0]
+
+
+def test_threads_caps_both_pools_and_changes_no_result(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """Polars sizes its pool when first imported, so this runs the real CLI in a fresh process."""
+    log, bundle = files
+    plain = tmp_path / "plain.ndjson"
+    one = tmp_path / "one.ndjson"
+    for hits, extra in ((plain, []), (one, ["--threads", "1"])):
+        r = subprocess.run(
+            [sys.executable, "-m", "accord.cli", "sweep", str(log), "-i", str(bundle), "--hits", str(hits)]
+            + extra,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr
+        row = next(line for line in r.stdout.splitlines() if "matching threads (polars)" in line)
+        threads = int(row.split("│")[-2])
+        assert threads == 1 if extra else threads >= 1
+    assert one.read_text() == plain.read_text() != ""
+
+
+def test_reader_threads_reach_duckdb(tmp_path: Path) -> None:
+    from accord.sweep.readers import _JsonReader
+
+    reader = _JsonReader(str(tmp_path / "x.json"), {"src_ip": "src_ip"}, None, dotted=False, threads=1)
+    assert reader.con.execute("SELECT current_setting('threads')").fetchone() == (1,)
