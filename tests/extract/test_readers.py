@@ -4,20 +4,11 @@ import io
 
 import docx
 import pytest
-from fpdf import FPDF
+from pdfs import make_pdf
 from pypdf import PdfReader, PdfWriter
 
 from accord.extract import ReadError, extract_text, read_bytes
 from accord.extract.readers import html_to_text
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=11)
-    for line in lines:
-        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def make_docx(paragraphs: list[str], cells: list[str]) -> bytes:

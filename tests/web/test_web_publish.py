@@ -11,7 +11,7 @@ import zipfile
 
 import docx
 import pytest
-from fpdf import FPDF
+from pdfs import make_pdf
 from pypdf import PdfReader, PdfWriter
 from starlette.testclient import TestClient
 from web_world import World, csrf_of, sign_in
@@ -30,15 +30,6 @@ SENTENCE = "The operators used 203.0.113.77 and evil-bank.example.com to host th
 ARABIC = (
     "تقرير عن حملة تصيد\nاستخدم المهاجمون الخادم evil-bank[.]example.com والعنوان ٢٠٣.٠.١١٣.٧٧ في الهجوم.\n"
 )
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=11)
-    for line in lines:
-        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def encrypted_pdf() -> bytes:
