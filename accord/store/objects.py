@@ -241,7 +241,7 @@ def add_objects(
         global last_write_at
         last_write_at = time.monotonic()
         _insert(conn, coll, producer, to_store, source)
-        for index, cand in to_store:  # positional: keywords cost a NamedTuple twice as much
+        for index, cand in to_store:
             version = cand.version or format_us(cand.date_added_us or 0)
             outcomes[index] = Outcome(cand.stix_id, version, True, None, True, cand.date_added_us)
     return [o for o in outcomes if o is not None]
@@ -269,7 +269,7 @@ def _insert(
     tlp_ints = {level: int(level) for level in TLP}
     null = _null_marker(conn)
     source_value = null if source is None else source
-    coll_id, producer_id, sha256 = coll.id, producer.id, hashlib.sha256  # locals: a thousand rows a POST
+    coll_id, producer_id, sha256 = coll.id, producer.id, hashlib.sha256
     for _, cand in to_store:  # one pass: the row, the audit line, what needs more than a row
         obj = cand.obj
         date_added_us = cand.date_added_us
