@@ -86,7 +86,9 @@ def candidate_events(obs: pl.DataFrame, times: pl.DataFrame, gen: General) -> pl
 
 def event_sdos(obs: pl.DataFrame, events: pl.DataFrame, file: str) -> list[tuple[int, int | None, dict]]:
     """(line, ts, observed-data) for the given events; objects are rebuilt from the observation table."""
-    sub = obs.join(events.select("line"), on="line").sort("line")
+    # a total order: which row of an object comes first decides its type and ids, and a join followed
+    # by a sort on the line alone leaves that to thread scheduling
+    sub = obs.join(events.select("line"), on="line").sort("line", "obj", "kind", "field", "value")
     ts = dict(events.select("line", "ts").iter_rows())
     out = []
     for (line,), grp in sub.group_by("line", maintain_order=True):
