@@ -243,17 +243,7 @@ class _Batch:
         )
 
 
-_ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "src_ip": ("ipv4-addr:value", "ipv6-addr:value", "network-traffic:src_ref.value"),
-    "dst_ip": ("ipv4-addr:value", "ipv6-addr:value", "network-traffic:dst_ref.value"),
-    "ip": ("ipv4-addr:value", "ipv6-addr:value"),
-    "src_port": ("network-traffic:src_port",),
-    "dst_port": ("network-traffic:dst_port",),
-    "domain": ("domain-name:value",),
-    "url": ("url:value",),
-    "email": ("email-addr:value",),
-    **{f"hash:{a}": (f"file:hashes.{a}",) for a in normalize.HASH_ALGOS},
-}
+_ROLE_KINDS = observations.ROLE_KINDS
 
 
 def _ip6(six: pl.DataFrame) -> pl.DataFrame:

@@ -28,22 +28,24 @@ _HOST = r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)"
 
 _IP_KINDS = ("ipv4-addr:value", "ipv6-addr:value")
 
+# The object path(s) each role's values are (a URL's host is also looked up as a domain: `role_kinds`).
+ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "src_ip": (*_IP_KINDS, "network-traffic:src_ref.value"),
+    "dst_ip": (*_IP_KINDS, "network-traffic:dst_ref.value"),
+    "ip": _IP_KINDS,
+    "src_port": ("network-traffic:src_port",),
+    "dst_port": ("network-traffic:dst_port",),
+    "domain": ("domain-name:value",),
+    "url": ("url:value",),
+    "email": ("email-addr:value",),
+    **{f"hash:{a}": (f"file:hashes.{a}",) for a in normalize.HASH_ALGOS},
+}
+
 
 def role_kinds(role: str) -> tuple[str, ...]:
     """The object paths a field of this role can give values to (URL hosts count as domains)."""
-    if role in ("src_ip", "dst_ip"):
-        return (*_IP_KINDS, f"network-traffic:{role[:3]}_ref.value")
-    if role == "ip":
-        return _IP_KINDS
-    if role in ("src_port", "dst_port"):
-        return (f"network-traffic:{role}",)
-    if role.startswith("hash:"):
-        return (f"file:hashes.{role[5:]}",)
-    return {
-        "domain": ("domain-name:value",),
-        "url": ("url:value", "domain-name:value"),
-        "email": ("email-addr:value",),
-    }.get(role, ())
+    kinds = ROLE_KINDS.get(role, ())
+    return (*kinds, "domain-name:value") if role == "url" else kinds
 
 
 def needed(role: str, kinds: frozenset[str] | None) -> bool:

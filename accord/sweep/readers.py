@@ -234,13 +234,13 @@ def _json_value(obj: dict, alts: list[tuple[str, ...]], keep_lists: bool) -> str
 def _starts_odd(arr: pa.Array) -> np.ndarray:
     """Per value: does it start with `[` or `{` (nulls: whatever bytes their slot spans)."""
     width = {pa.string(): np.int32, pa.large_string(): np.int64}.get(arr.type)
-    data = arr.buffers()[2] if width is not None else None
-    if width is None or data is None or not data.size:
-        if width is None:  # string views and the like: the Arrow kernels
-            flag = pc.or_(pc.starts_with(arr, "["), pc.starts_with(arr, "{"))
-            return np.asarray(pc.fill_null(flag, False), np.bool_)
+    if width is None:  # string views and the like: the Arrow kernels
+        flag = pc.or_(pc.starts_with(arr, "["), pc.starts_with(arr, "{"))
+        return np.asarray(pc.fill_null(flag, False), np.bool_)
+    _, offsets, data = arr.buffers()
+    if data is None or not data.size:
         return np.zeros(len(arr), np.bool_)
-    offs = np.frombuffer(arr.buffers()[1], width, len(arr) + 1, arr.offset * np.dtype(width).itemsize)
+    offs = np.frombuffer(offsets, width, len(arr) + 1, arr.offset * np.dtype(width).itemsize)
     text = np.frombuffer(data, np.uint8)
     first = text[np.minimum(offs[:-1], len(text) - 1)]
     return (offs[1:] > offs[:-1]) & ((first | 32) == 123)  # `[` is 91, `{` is 123: 91 | 32 == 123
@@ -315,7 +315,7 @@ class _JsonReader(_Reader):
             if col.null_count == len(col):
                 continue
             chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
-            flag |= np.concatenate([_starts_odd(chunk) for chunk in chunks]) if chunks else False
+            flag |= np.concatenate([_starts_odd(chunk) for chunk in chunks])
         return pl.Series(_ODD, flag)
 
     def scalars(self, df: pl.DataFrame, first: int, fetch: Fetch, flag: pl.Series) -> pl.DataFrame:
