@@ -365,10 +365,7 @@ def export(
     with opened(data_dir, db) as node:
         with read_transaction(node.engine) as conn:
             coll = _find_collection(conn, collection)
-            reader = None
-            if as_org:
-                org = admin.require_org(conn, as_org)
-                reader = Reader(org.id, org.name, org.identity_id)
+            reader = admin.reader_of(conn, coll, as_org) if as_org else None
         stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
         try:
             stream.write(

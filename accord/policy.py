@@ -7,7 +7,8 @@ Channel "api" — an organization R reading a collection it has read rights on:
 - R always sees the objects it added;
 - another organization's object is visible unless its TLP is RED;
 - a TLP:RED object is visible only to the organizations it names in ``x_accord_recipients``
-  (by organization name or identity id) — not to administrators of other organizations either.
+  (by organization name or identity id, in any case: stored and compared lowercased) — not to
+  administrators of other organizations either.
 An unmarked object was stamped with its collection's default TLP when it was stored.
 
 Channel "sync to peer P" — objects leaving this node for another node, whether P pulls them with
@@ -61,8 +62,8 @@ def reader_params(reader: Reader) -> dict[str, Any]:
     """Values of the bound parameters used by ``visible``."""
     params: dict[str, Any] = {
         "reader_org": reader.org_id,
-        "reader_name": f"%|{_like_literal(reader.org_name)}|%",
-        "reader_identity": f"%|{_like_literal(reader.identity_id)}|%",
+        "reader_name": f"%|{_like_literal(reader.org_name.lower())}|%",
+        "reader_identity": f"%|{_like_literal(reader.identity_id.lower())}|%",
     }
     if reader.peer is not None:
         params["peer_name"] = reader.peer.name

@@ -56,5 +56,3 @@ def start_server(data_dir: Path, db_url: str) -> tuple[str, subprocess.Popen]:
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("accord serve did not start within 60 s")
-
-

@@ -182,7 +182,12 @@ def test_export_as_an_organization_applies_the_policy(node_args, collection, tmp
         "open",
         "for-b",
     ]
-    assert names(accord("export", "--collection", collection, "--as", "admin", *node_args).stdout) == ["open"]
+    # An organization without a read right reads nothing over TAXII (404), so nothing by export either.
+    refused = accord("export", "--collection", collection, "--as", "admin", *node_args, ok=False)
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert "admin has no read right on collection" in refused.stderr and refused.stderr.count("\n") == 1
+    missing = accord("export", "--collection", collection, "--as", "nobody", *node_args, ok=False)
+    assert missing.exit_code == 1 and "no organization named 'nobody'" in missing.stderr
 
 
 def test_unreachable_postgres_is_a_one_line_error(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from accord.cases.objects import InvalidRequest
 from accord.cases.states import ACTIONS, InvalidTransition
 from accord.config import Settings
 from accord.node import Node, open_node
-from accord.stix.markings import TLP
 from accord.store import admin
 from accord.store.engine import StoreError, read_transaction, write_transaction
 
@@ -114,12 +113,18 @@ def file_(
     conditions: Annotated[str | None, typer.Option(help="Confidentiality and use conditions")] = None,
     contact: Annotated[str | None, typer.Option(help="Your 24/7 contact point")] = None,
     language: Annotated[str, typer.Option(help="Language of the request")] = "en",
-    tlp: Annotated[str, typer.Option(help="TLP of the case")] = "red",
+    tlp: Annotated[
+        str, typer.Option(help="TLP of the case: red only (a case is visible to its two parties alone)")
+    ] = "red",
     from_file: Annotated[Path | None, typer.Option(help="Read the request from a TOML file")] = None,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:
     """File a request; prints it as JSON (its id first)."""
+    try:
+        level = service.case_tlp(tlp)  # refused before anything is read or opened
+    except service.InvalidTLP as exc:
+        _fail(f"--tlp: {exc}")
     if from_file is not None:
         try:
             fields = tomllib.loads(from_file.read_text(encoding="utf-8"))
@@ -148,9 +153,15 @@ def file_(
 
     def run(conn: Any) -> dict[str, Any]:
         org = admin.require_org(conn, as_org)
-        return service.file_request(conn, org, to or "", fields, TLP.parse(tlp))
+        return service.file_request(conn, org, to or "", fields, level)
 
     _print(_run(data_dir, db, run))
+
+
+@rfa_app.command("collection")
+def collection_(data_dir: DataDir = None, db: Db = None) -> None:
+    """Print the requests collection's id (creating it): peer links for requests must target it."""
+    print(_run(data_dir, db, lambda conn: service.rfa_collection(conn).uuid))
 
 
 @rfa_app.command("list")

@@ -19,7 +19,6 @@ from accord.cases import service
 from accord.cases.objects import InvalidRequest
 from accord.cases.states import ACTIONS, InvalidTransition
 from accord.node import Node
-from accord.stix.markings import TLP
 from accord.store import admin
 from accord.store.engine import read_transaction, write_transaction
 from accord.taxii.auth import Authenticator
@@ -57,6 +56,8 @@ class RfaApi:
             return _json({"error": str(exc)}, 404)
         except InvalidTransition as exc:
             return _json({"error": str(exc)}, 409)
+        except service.InvalidTLP as exc:  # a malformed filing, refused before anything is checked
+            return _json({"error": str(exc)}, 400)
         except (InvalidRequest, admin.AdminError, ValueError, KeyError, TypeError) as exc:
             return _json({"error": str(exc)}, 422)
 
@@ -82,10 +83,10 @@ class RfaApi:
     async def file_request(self, request: Request) -> Response:
         def run(conn: Any, org: admin.Org, body: dict[str, Any]) -> Any:
             fields = dict(body)
+            tlp = service.case_tlp(str(fields.pop("tlp", "red")))  # only RED: 400 otherwise
             to = fields.pop("to", None)
             if not to:
                 raise InvalidRequest("'to': the organization asked is required")
-            tlp = TLP.parse(fields.pop("tlp", "red"))
             return service.file_request(conn, org, to, fields, tlp)
 
         return await self._call(request, run, write=True, status=201)
@@ -152,7 +153,7 @@ def openapi_document() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewRequest"}}},
                 },
-                "responses": {"201": case, "401": error, "422": error},
+                "responses": {"201": case, "400": error, "401": error, "422": error},
             },
         },
         "/rfa/requests/{id}": {
@@ -238,9 +239,9 @@ def openapi_document() -> dict[str, Any]:
                             "conditions",
                             "evidence_refs",
                             "language",
-                            "tlp",
                         )
-                    },
+                    }
+                    | {"tlp": {"type": "string", "enum": ["red"], "description": "always TLP:RED"}},
                 },
                 "Action": {
                     "type": "object",

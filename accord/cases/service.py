@@ -16,24 +16,40 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from accord.cases.agreement import parse_agreement
-from accord.cases.index import agreement_for
+from accord.cases.index import RFA_COLLECTION_SETTING, agreement_for
 from accord.cases.objects import EXTENSION_DEFINITIONS, InvalidRequest, event_object, request_object
 from accord.cases.states import CLOSED, InvalidTransition, next_state
 from accord.cases.timeline import Escalation, RequestTimeline, Transition
 from accord.stix.extensions import EXTENSION_DEFINITIONS as TOMBSTONE_DEFINITIONS
-from accord.stix.markings import TLP, TLP2_MARKING_ID
+from accord.stix.markings import RECIPIENTS_PROPERTY, TLP, TLP2_MARKING_ID
 from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.store import admin
 from accord.store.admin import Collection, Org
 from accord.store.objects import add_objects
-from accord.store.schema import collection, rfa_agreement, rfa_case, rfa_escalation, stix_object
+from accord.store.schema import collection, org, rfa_agreement, rfa_case, rfa_escalation, stix_object
 
-RFA_COLLECTION_SETTING = "rfa_collection"
 MIN_PRESERVATION = timedelta(days=60)
 
 
 class CaseNotFound(LookupError):
     """No request with that id that the organization is a party to."""
+
+
+class InvalidTLP(InvalidRequest):
+    """A filing asked for a TLP other than RED: a case is only ever visible to its two parties."""
+
+
+def case_tlp(text: str | TLP) -> TLP:
+    """The TLP a filing asks for, which must be RED (anything less would show the case to others)."""
+    try:
+        level = text if isinstance(text, TLP) else TLP.parse(str(text))
+    except ValueError as exc:
+        raise InvalidTLP(str(exc)) from None
+    if level != TLP.RED:
+        raise InvalidTLP(
+            f"requests for assistance are always TLP:RED to their two parties; {level.label} is not allowed"
+        )
+    return level
 
 
 def _dt(us: int | None) -> datetime | None:
@@ -78,7 +94,12 @@ def _store(conn: Connection, coll: Collection, org: Org, obj: dict[str, Any]) ->
 def file_request(
     conn: Connection, requester: Org, requested_name: str, fields: dict[str, Any], tlp: TLP = TLP.RED
 ) -> dict[str, Any]:
-    """File a request from ``requester`` to the organization ``requested_name``."""
+    """File a request from ``requester`` to the organization ``requested_name``.
+
+    ``tlp`` must be RED (``InvalidTLP`` otherwise): it is kept as a parameter so that a caller asking
+    for anything else is told so rather than silently overruled.
+    """
+    tlp = case_tlp(tlp)
     requested = admin.find_org(conn, requested_name)
     if requested is None:
         raise InvalidRequest(f"no organization named {requested_name!r} to send the request to")
@@ -111,12 +132,24 @@ def _case(conn: Connection, org: Org, request_id: str) -> dict[str, Any]:
 
 
 def _objects_of(conn: Connection, case: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The request (latest version) and its events, in the time they were taken."""
+    """The request (latest version) and its events, in the time they were taken.
+
+    Only what the parties stored counts: the request as its requester stored it, the events each
+    party stored (the write guard refuses the rest; this keeps a case whole even if some got in).
+    """
     request_id = case["request_id"]
+    producer = sa.func.lower(org.c.identity_id)
+    requester, requested = case["requester_identity"].lower(), case["requested_identity"].lower()
     rows = conn.execute(
         sa.select(stix_object.c.stix_id, stix_object.c.type, stix_object.c.body)
+        .join(org, org.c.id == stix_object.c.producer_org_id)
         .where(stix_object.c.collection_id == case["collection_id"])
-        .where(sa.or_(stix_object.c.stix_id == request_id, stix_object.c.about_ref == request_id))
+        .where(
+            sa.or_(
+                sa.and_(stix_object.c.stix_id == request_id, producer == requester),
+                sa.and_(stix_object.c.about_ref == request_id, producer.in_([requester, requested])),
+            )
+        )
         .order_by(stix_object.c.date_added_us)
     )
     objs = [orjson.loads(r.body) for r in rows]
@@ -126,7 +159,11 @@ def _objects_of(conn: Connection, case: dict[str, Any]) -> tuple[dict[str, Any],
 
 
 def act(conn: Connection, org: Org, request_id: str, action: str, details: dict[str, Any]) -> dict[str, Any]:
-    """Take ``action`` on a request as ``org``: checked against the state machine, then recorded."""
+    """Take ``action`` on a request as ``org``: checked against the state machine, then recorded.
+
+    The event is TLP:RED to the two parties whatever the request object carries: an answer (say,
+    disclosed subscriber data) must never be readable more widely than the case.
+    """
     case = _case(conn, org, request_id)
     role = "requester" if case["requester_identity"] == org.identity_id else "requested"
     preservation = case["request_type"] == "preservation"
@@ -147,6 +184,8 @@ def act(conn: Connection, org: Org, request_id: str, action: str, details: dict[
     event = event_object(
         request, action=action, state=state, actor=(org.name, org.identity_id), details=details
     )
+    event["object_marking_refs"] = [TLP2_MARKING_ID[TLP.RED]]
+    event[RECIPIENTS_PROPERTY] = sorted({case["requester_identity"], case["requested_identity"]})
     uuid = conn.execute(
         sa.select(collection.c.uuid).where(collection.c.id == case["collection_id"])
     ).scalar_one()

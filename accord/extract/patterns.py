@@ -64,9 +64,7 @@ REGISTRY = re.compile(
 ASN = re.compile(r"AS(?<![A-Za-z0-9]AS)N?(?::\s?|\s)?(\d{1,10})(?![0-9])")
 # Hosts with Arabic/Han/... labels (see idn.py): narrow labels, then at least one wide character or a
 # defanged-dot mark, then labels of any script. The run may swallow glued prose; idn.resolve cuts it.
-_IDN_HOST = (
-    rf"[{NARROW_RANGES}.\u3002]*+[{WIDE_RANGES}{DEFANGED_DOT}][{LABEL_RANGES}.\u3002{DEFANGED_DOT}]*+"
-)
+_IDN_HOST = rf"[{NARROW_RANGES}.\u3002]*+[{WIDE_RANGES}{DEFANGED_DOT}][{LABEL_RANGES}.\u3002{DEFANGED_DOT}]*+"
 _SCHEMES = r"(?:https?|ftps?|sftp|tcp|udp|wss?)"
 URL_IDN = re.compile(
     rf"(?<![A-Za-z0-9]){_SCHEMES}://({_IDN_HOST})(:\d{{1,5}}(?![0-9]))?"

@@ -35,7 +35,7 @@ EXTENSION_DEFINITIONS: list[dict[str, Any]] = [
 
 
 def tombstone(object_ref: str, versions: list[str], tlp: TLP, recipients: list[str]) -> dict[str, Any]:
-    """A tombstone for ``versions`` of ``object_ref``, marked like the most restricted deleted version."""
+    """A tombstone for ``versions`` of ``object_ref``, all of one visibility class, marked like them."""
     now = format_us(now_us())
     obj: dict[str, Any] = {
         "type": TOMBSTONE_TYPE,

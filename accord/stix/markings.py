@@ -58,11 +58,21 @@ RECIPIENTS_PROPERTY = "x_accord_recipients"
 
 
 def marked_tlp(obj: dict[str, Any]) -> TLP | None:
-    """The most restrictive TLP marking on ``obj`` (object-level refs), or None when unmarked."""
+    """The most restrictive TLP marking anywhere on ``obj``, or None when it carries none.
+
+    Granular markings count like object-level ones: the node serves whole objects, never a redacted
+    copy, so a property marked TLP:RED makes the whole object TLP:RED.
+    """
     refs = obj.get("object_marking_refs")
-    if not refs:  # most objects of a feed: no list to walk
+    granular = obj.get("granular_markings")
+    if not refs and not granular:  # most objects of a feed: no list to walk
         return None
-    levels = [TLP_MARKING_IDS[ref] for ref in refs if isinstance(ref, str) and ref in TLP_MARKING_IDS]
+    levels = [TLP_MARKING_IDS[ref] for ref in refs or () if isinstance(ref, str) and ref in TLP_MARKING_IDS]
+    if isinstance(granular, list):
+        for item in granular:
+            ref = item.get("marking_ref") if isinstance(item, dict) else None
+            if isinstance(ref, str) and ref in TLP_MARKING_IDS:
+                levels.append(TLP_MARKING_IDS[ref])
     return max(levels) if levels else None
 
 
@@ -73,8 +83,12 @@ def tlp_of(obj: dict[str, Any], default: TLP) -> TLP:
 
 
 def recipients_of(obj: dict[str, Any]) -> list[str]:
-    """The named recipients of an object (strings only; validation rejects other shapes)."""
+    """The named recipients of an object, lowercased (strings only; validation rejects other shapes).
+
+    Names and identity ids are matched case-insensitively, the same on every database (SQLite's
+    LIKE ignores ASCII case, PostgreSQL's does not), so they are stored and compared lowercased.
+    """
     value = obj.get(RECIPIENTS_PROPERTY)
     if not value:
         return []
-    return [v for v in value if isinstance(v, str)]
+    return [v.lower() for v in value if isinstance(v, str)]

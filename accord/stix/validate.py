@@ -275,6 +275,10 @@ def validate(obj: Any) -> dict[str, Any]:
             raise InvalidObject(
                 f"'{RECIPIENTS_PROPERTY}' must be a list of organization names or identity ids"
             )
+        if recipients and any("|" in r for r in recipients):  # the stored column's separator
+            raise InvalidObject(
+                f"'{RECIPIENTS_PROPERTY}' entries are organization names or identity ids, never with '|'"
+            )
     _check_type_specific(obj, typ, spec_version)
     return {"spec_version": spec_version, "created_us": created, "modified_us": modified}
 

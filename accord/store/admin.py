@@ -145,8 +145,10 @@ def add_org(conn: Connection, name: str, identity_id: str | None = None) -> Org:
     name = name.strip()
     if not name or "|" in name or ":" in name:
         raise AdminError(f"invalid organization name {name!r}: non-empty, without '|' or ':'")
-    if find_org(conn, name) is not None:
-        raise AdminError(f"organization {name!r} already exists")
+    clash = conn.execute(sa.select(org.c.name).where(sa.func.lower(org.c.name) == name.lower())).first()
+    if clash is not None:  # recipients name organizations case-insensitively
+        differs = "" if clash.name == name else " (organization names are compared ignoring case)"
+        raise AdminError(f"organization {clash.name!r} already exists{differs}")
     identity_id = identity_id or f"identity--{uuid.uuid4()}"
     oid = conn.execute(
         org.insert().values(name=name, identity_id=identity_id, created_us=now_us())
@@ -323,25 +325,47 @@ class Principal:
         return Reader(self.org.id, self.org.name, self.org.identity_id, self.peer)
 
 
+_PRINCIPAL_COLUMNS = (
+    org.c.id,
+    org.c.name,
+    org.c.identity_id,
+    peer.c.name.label("peer"),
+    peer.c.max_tlp,
+    peer.c.enabled,
+)
+
+
+def _principal(row: sa.Row, is_admin: bool) -> Principal | None:
+    if row.peer is not None and not row.enabled:
+        return None  # the link to that node is closed
+    scope = PeerScope(row.peer, TLP(row.max_tlp)) if row.peer is not None else None
+    return Principal(Org(row.id, row.name, row.identity_id), is_admin, scope)
+
+
 def authenticate(conn: Connection, value: str, org_name: str | None = None) -> Principal | None:
     """The principal a token belongs to (and, for HTTP Basic, that it belongs to ``org_name``)."""
     row = conn.execute(
-        sa.select(
-            org.c.id,
-            org.c.name,
-            org.c.identity_id,
-            token.c.admin,
-            peer.c.name.label("peer"),
-            peer.c.max_tlp,
-            peer.c.enabled,
-        )
+        sa.select(*_PRINCIPAL_COLUMNS, token.c.admin)
         .join(token, token.c.org_id == org.c.id)
         .outerjoin(peer, peer.c.org_id == org.c.id)
         .where(token.c.token_hash == hash_token(value))
     ).first()
     if row is None or (org_name is not None and row.name != org_name):
         return None
-    if row.peer is not None and not row.enabled:
-        return None  # the link to that node is closed
-    scope = PeerScope(row.peer, TLP(row.max_tlp)) if row.peer is not None else None
-    return Principal(Org(row.id, row.name, row.identity_id), bool(row.admin), scope)
+    return _principal(row, bool(row.admin))
+
+
+def reader_of(conn: Connection, coll: Collection, name: str) -> Reader:
+    """The reader an organization's token would read ``coll`` as, for reads made on its behalf
+    without a token (``accord export --as``): the same read right and peer scope as over TAXII."""
+    row = conn.execute(
+        sa.select(*_PRINCIPAL_COLUMNS).outerjoin(peer, peer.c.org_id == org.c.id).where(org.c.name == name)
+    ).first()
+    if row is None:
+        raise AdminError(f"no organization named {name!r}")
+    principal = _principal(row, False)
+    if principal is None:
+        raise AdminError(f"{name} stands for a peer whose link is closed: it may read nothing")
+    if not rights(conn, coll, principal.org)[0]:
+        raise AdminError(f"{name} has no read right on collection {coll.uuid}: it may read nothing there")
+    return principal.reader

@@ -19,13 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from accord.audit.log import record_write
+from accord.cases.guard import case_refusal
 from accord.cases.index import CASE_TYPES, index_objects
+from accord.policy import Reader, reader_params, visible
 from accord.stix.extensions import TOMBSTONE_TYPE
 from accord.stix.markings import TLP, marked_tlp, recipients_of
 from accord.stix.timestamps import format_us, now_us, parse_us
 from accord.stix.validate import InvalidObject, validate
 from accord.store.admin import Collection, Org
-from accord.store.schema import node_clock, stix_object
+from accord.store.schema import collection_right, node_clock, stix_object
 
 _CHUNK = 500  # ids per IN (...) lookup: well inside every database's parameter limit
 
@@ -82,6 +84,7 @@ class _Candidate:
     version_us: int
     spec_version: str
     tlp: TLP
+    recipients: str  # "|a|b|" as stored, "" when none
     date_added_us: int | None = None
 
 
@@ -90,16 +93,49 @@ _CLOCK_LOCK = sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_f
 _CLOCK_SET = node_clock.update().where(node_clock.c.id == 1).values(last_us=sa.bindparam("new_last_us"))
 
 
+# How far ahead of the wall clock the node clock may be for a writer to wait for it (imports can
+# set it into the future; then the next times simply follow it).
+_MAX_WAIT_US = 1_000_000
+
+
 def allocate(conn: Connection, count: int) -> int:
     """Reserve ``count`` consecutive date_added values; returns the first.
 
     The row lock is held until the transaction ends, so writers are serialized: no reader can see
-    a later date_added before an earlier one is committed.
+    a later date_added before an earlier one is committed. The first value is the wall clock: when
+    the last write reserved times not reached yet, this one waits for them to pass (microseconds,
+    as a write takes longer than the times it reserves), rather than start right after them, so
+    that the next time a reader sees never tells how many times the last write used.
     """
     last = conn.execute(_CLOCK_LOCK).scalar_one()
-    first = max(now_us(), last + 1)
+    now = now_us()
+    while last - _MAX_WAIT_US < now <= last:
+        time.sleep((last - now + 1) / 1_000_000)
+        now = now_us()
+    first = max(now, last + 1)
     conn.execute(_CLOCK_SET, {"new_last_us": first + count - 1})
     return first
+
+
+def _class_runs(fresh: list[_Candidate]) -> tuple[list[int], int]:
+    """Each new row's offset from the write's first date_added, and how many times the write uses.
+
+    Rows a reader may see or not see together (one visibility class: TLP and recipients; producer
+    and source are the write's) get consecutive times from the first one, each class its own run,
+    so classes of one write tie. A reader sees whole classes only: the times it sees start at the
+    write's first and have no gaps, so they never count rows hidden from it. (An SCO's version is
+    its time, so the write path refuses one SCO id in two classes of one write.)
+    """
+    if len(fresh) == 1:
+        return [0], 1
+    runs: dict[tuple[TLP, str], int] = {}
+    offsets: list[int] = []
+    for cand in fresh:
+        key = (cand.tlp, cand.recipients)
+        offset = runs.get(key, 0)
+        runs[key] = offset + 1
+        offsets.append(offset)
+    return offsets, max(runs.values())
 
 
 def advance_clock(conn: Connection, at_least_us: int) -> None:
@@ -112,25 +148,30 @@ def advance_clock(conn: Connection, at_least_us: int) -> None:
 
 
 def _known(
-    conn: Connection, coll: Collection, ids: Sequence[str]
-) -> tuple[dict[str, int], dict[tuple[str, int, str], str]]:
-    """Who owns each id (node-wide), and the versions of them already in ``coll`` with their JSON.
+    conn: Connection, coll: Collection, producer: Org, ids: Sequence[str]
+) -> tuple[set[str], dict[tuple[str, int, str], str], dict[tuple[str, int, str], str]]:
+    """The ids other organizations hold (node-wide), the versions of them ``producer`` already has
+    in ``coll``, and the versions other organizations have in ``coll``, with their JSON.
 
     One lookup by ``stix_id`` (its own index), whatever the planner thinks of the collection's size.
     The statement is plain SQL with a fixed number of placeholders (the last chunk is padded with a
     repeated id): building an expanding IN through SQLAlchemy cost more than the lookup itself.
     """
-    owners: dict[str, int] = {}
+    others: set[str] = set()
     existing: dict[tuple[str, int, str], str] = {}
+    theirs: dict[tuple[str, int, str], str] = {}
     sql = _known_sql(conn)
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
         chunk += [chunk[0]] * (_CHUNK - len(chunk))
         for stix_id, owner, version_us, spec_version, body in conn.exec_driver_sql(sql, (coll.id, *chunk)):
-            owners.setdefault(stix_id, owner)
-            if body is not None:
+            if owner != producer.id:
+                others.add(stix_id)
+                if body is not None:
+                    theirs[(stix_id, version_us, spec_version)] = body
+            elif body is not None:
                 existing[(stix_id, version_us, spec_version)] = body
-    return owners, existing
+    return others, existing, theirs
 
 
 def _known_sql(conn: Connection) -> str:
@@ -140,6 +181,38 @@ def _known_sql(conn: Connection) -> str:
         f"CASE WHEN collection_id = {mark} THEN body END FROM stix_object "
         f"WHERE stix_id IN ({', '.join([mark] * _CHUNK)})"
     )
+
+
+def _seen_by(conn: Connection, writer: Reader, ids: set[str]) -> set[str]:
+    """Which of ``ids`` the writer can see a version of by another organization (read right on its
+    collection and the policy, as over TAXII): only those may be refused as another's, so the
+    answer to a write never depends on objects the writer cannot see."""
+    obj = stix_object.alias("held")
+    query = (
+        sa.select(obj.c.stix_id)
+        .distinct()
+        .join(
+            collection_right,
+            sa.and_(
+                collection_right.c.collection_id == obj.c.collection_id,
+                collection_right.c.org_id == sa.bindparam("reader_org"),
+                collection_right.c.can_read.is_(True),
+            ),
+        )
+        .where(
+            obj.c.stix_id.in_(sa.bindparam("ids", expanding=True)),
+            obj.c.producer_org_id != sa.bindparam("reader_org"),
+            visible(obj, peer=writer.peer is not None),
+        )
+    )
+    return set(conn.execute(query, {"ids": sorted(ids), **reader_params(writer)}).scalars())
+
+
+def _recipients_column(obj: dict[str, Any]) -> str:
+    """The ``recipients`` column: "|a|b|" (lowercased, sorted, once each: one spelling per set, so
+    it also names the object's visibility class; matched with LIKE by the policy), "" if none."""
+    recipients = sorted(set(recipients_of(obj)))
+    return "|" + "|".join(recipients) + "|" if recipients else ""
 
 
 def _same(a: str, b: str) -> bool:
@@ -155,11 +228,23 @@ def add_objects(
     source: str | None = None,
     date_added: Sequence[int | None] | None = None,
     refuse: Refusal | None = None,
+    writer: Reader | None = None,
 ) -> list[Outcome]:
     """Store every valid object of ``objects``; one Outcome per object, in order.
 
     ``date_added`` (import only) keeps the times another server gave the objects; values that
     would collide inside the collection are moved forward by a microsecond.
+
+    ``writer``: the view of an untrusted writer (a TAXII client, a peer, a console user). Each
+    organization's versions of an id are a history of their own: for such a writer an id another
+    organization holds is refused only where the writer can see it, otherwise the writer's object
+    is stored beside it (readers select versions per (id, producer)), so the answer never depends
+    on objects the writer cannot see. One exception keeps federation from echoing around a ring: an
+    exact copy of another organization's version of an SDO or SRO (a random id, timestamps and every
+    property: only a holder of that very version can send it) is acknowledged as already stored,
+    not stored twice; SCOs, whose content anyone can write, never are. Without
+    ``writer`` (the node's own operator: imports, the requests service) every id another
+    organization holds is refused.
     """
     outcomes: list[Outcome | None] = []
     candidates: list[tuple[int, _Candidate]] = []
@@ -180,6 +265,8 @@ def add_objects(
             version, version_us = None, -1
         marked = marked_tlp(obj)
         reason = refuse(obj, marked) if refuse else None
+        if reason is None and obj["type"] in CASE_TYPES:  # requests: who may post them, and how marked
+            reason = case_refusal(conn, coll, producer, source, obj)
         if reason:
             outcomes.append(Outcome(obj["id"], version, False, reason, refused=True))
             continue
@@ -193,6 +280,7 @@ def add_objects(
             version_us,
             facts["spec_version"],
             coll.default_tlp if marked is None else marked,
+            _recipients_column(obj),
         )
         if date_added is not None:
             cand.date_added_us = date_added[index]
@@ -202,17 +290,22 @@ def add_objects(
         return [o for o in outcomes if o is not None]
 
     ids = sorted({c.stix_id for _, c in candidates})
-    owners, existing = _known(conn, coll, ids)
+    others, existing, theirs = _known(conn, coll, producer, ids)
+    refused = others if writer is None or not others else _seen_by(conn, writer, others)
     to_store: list[tuple[int, _Candidate]] = []
     seen: dict[tuple[str, int, str], str] = {}
+    sco_classes: dict[str, tuple[TLP, str]] = {}  # SCO id -> the visibility class it has in this write
     for index, cand in candidates:
-        owner = owners.get(cand.stix_id)
-        if owner is not None and owner != producer.id:
+        if cand.stix_id in refused:
             outcomes[index] = Outcome(
                 cand.stix_id, cand.version, False, "this object id belongs to another organization"
             )
             continue
         key = (cand.stix_id, cand.version_us, cand.spec_version)
+        copy = theirs.get(key) if cand.version_us != -1 else None
+        if copy is not None and _same(copy, cand.body):  # an exact copy (federation's echo) of an SDO
+            outcomes[index] = Outcome(cand.stix_id, cand.version, True, "already stored")
+            continue
         if cand.version_us == -1:  # SCO without timestamps: one version per content
             match = next(
                 (b for k, b in existing.items() if k[0] == cand.stix_id and _same(b, cand.body)), None
@@ -233,6 +326,17 @@ def add_objects(
                         "a different object with this id and version is already stored "
                         "(a change needs a new 'modified')",
                     )
+                continue
+        if cand.version_us == -1:
+            visibility = sco_classes.setdefault(cand.stix_id, (cand.tlp, cand.recipients))
+            if visibility != (cand.tlp, cand.recipients):
+                outcomes[index] = Outcome(
+                    cand.stix_id,
+                    None,
+                    False,
+                    "this SCO is already in this write under another marking: post each marking's "
+                    "version in a write of its own (an SCO's version is the time it is added)",
+                )
                 continue
         seen[key] = cand.body
         to_store.append((index, cand))
@@ -259,8 +363,9 @@ def _insert(
     if preset:
         _place_preset(conn, coll, preset)
     if fresh:
-        first = allocate(conn, len(fresh))
-        for offset, cand in enumerate(fresh):
+        offsets, span = _class_runs(fresh)
+        first = allocate(conn, span)
+        for offset, cand in zip(offsets, fresh, strict=True):
             cand.date_added_us = first + offset
     rows: list[tuple[Any, ...]] = []
     lines: list[str] = []
@@ -278,7 +383,6 @@ def _insert(
             cand.version_us = date_added_us
             cand.version = format_us(date_added_us)
         typ = obj["type"]
-        recipients = recipients_of(obj)
         rows.append(
             (
                 coll_id,
@@ -291,7 +395,7 @@ def _insert(
                 producer_id,
                 source_value,
                 tlp_ints[cand.tlp],
-                "|" + "|".join(recipients) + "|" if recipients else null,
+                cand.recipients or null,
                 about_ref(obj) or null,
                 cand.body,
             )
@@ -308,7 +412,7 @@ def _insert(
     for tomb in tombstones:
         _apply_tombstone(conn, coll, producer, tomb)
     if cases:
-        index_objects(conn, coll.id, cases)
+        index_objects(conn, coll.id, cases, producer)
     record_write(
         conn,
         "objects.add",

@@ -54,7 +54,13 @@ def absent(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _same_object(a: FromClause, b: FromClause) -> ColumnElement[bool]:
-    return sa.and_(a.c.collection_id == b.c.collection_id, a.c.stix_id == b.c.stix_id)
+    """Versions of one history: an id in a collection, as one organization published it (another
+    organization's object with the same id is a history of its own; see ``store.objects``)."""
+    return sa.and_(
+        a.c.collection_id == b.c.collection_id,
+        a.c.stix_id == b.c.stix_id,
+        a.c.producer_org_id == b.c.producer_org_id,
+    )
 
 
 def _spec_condition(obj: FromClause, explicit: bool, peer: bool) -> ColumnElement[bool]:
@@ -125,10 +131,11 @@ def _statement(
         conditions.append(obj.c.date_added_us < sa.bindparam("before"))
     # With ids given, the rows are few: sort them rather than let the planner walk the whole
     # collection in date_added order (which SQLite, without statistics, would otherwise choose).
-    order = obj.c.date_added_us + 0 if by_ids else obj.c.date_added_us
+    # seq orders the rows of one date_added (the visibility classes of a write share times).
+    order = [obj.c.date_added_us + 0 if by_ids else obj.c.date_added_us, obj.c.seq]
     if descending:
-        order = order.desc()
-    query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(order)
+        order = [o.desc() for o in order]
+    query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(*order)
     if limited:
         query = query.limit(sa.bindparam("limit_plus_one"))
     return query
@@ -148,7 +155,12 @@ def select_page(
 ) -> Page:
     """Rows of ``collection_id`` visible to ``reader`` that match ``f``, after ``after_us`` (and
     before ``before_us``), in ascending date_added order, or newest first with ``descending`` (the
-    console lists what arrived last); ``limit`` None means all (used by DELETE and export)."""
+    console lists what arrived last); ``limit`` None means all (used by DELETE and export).
+
+    A limited page never ends inside a group of rows sharing a date_added (see ``_whole_ties``), so
+    the next page continues after the last row's date_added."""
+    if limit is not None and "date_added_us" not in columns:
+        columns = (*columns, "date_added_us")  # where the page ends (see _whole_ties)
     keywords = frozenset(v for v in f.versions if isinstance(v, str))
     exact = [v for v in f.versions if isinstance(v, int)]
     bounds = [v for v in (f.added_after_us, after_us) if v is not None]
@@ -178,9 +190,34 @@ def select_page(
         params["after"] = max(bounds)
     if before_us is not None:
         params["before"] = before_us
-    if limit is not None:
-        params["limit_plus_one"] = limit + 1
+    if limit is None:
+        return Page(list(conn.execute(statement, params)), False)
+    params["limit_plus_one"] = limit + 1
     rows = list(conn.execute(statement, params))
-    if limit is not None and len(rows) > limit:
-        return Page(rows[:limit], True)
-    return Page(rows, False)
+    if len(rows) <= limit:
+        return Page(rows, False)
+    return Page(_whole_ties(conn, statement, params, rows, limit), True)
+
+
+def _whole_ties(
+    conn: Connection, statement: Select, params: dict[str, Any], rows: list[Any], limit: int
+) -> list[Any]:
+    """The page of ``limit`` rows out of ``rows`` (one more was read), never ending inside a group of
+    rows that share a date_added (one write hands each visibility class its own run of times, so
+    classes of one write tie). Every caller, and every TAXII client using ``added_after`` with the
+    last date of a page, continues after the page's last date_added: a split group would lose rows.
+    The trailing group is left for the next page; when the page is that one group, it is returned
+    whole, a few rows over ``limit`` (at most one per visibility class of a write)."""
+    last = rows[limit - 1].date_added_us
+    if rows[limit].date_added_us != last:
+        return rows[:limit]
+    kept = [r for r in rows[:limit] if r.date_added_us != last]
+    if kept:
+        return kept
+    size = limit + 1
+    while True:  # rare: the whole page is one group; read until the group ends
+        size *= 2
+        rows = list(conn.execute(statement, {**params, "limit_plus_one": size}))
+        group = [r for r in rows if r.date_added_us == last]
+        if len(group) < len(rows) or len(rows) < size:
+            return group

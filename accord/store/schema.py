@@ -39,8 +39,8 @@ node_setting = Table(
     Column("value", Text, nullable=False),
 )
 
-# One row: the last date_added handed out. Writers lock it, which both keeps date_added strictly
-# increasing and makes a reader paging by date_added never miss a row committed late.
+# One row: the last date_added handed out. Writers lock it, which both keeps date_added increasing
+# from one write to the next and makes a reader paging by date_added never miss a row committed late.
 node_clock = Table(
     "node_clock",
     metadata,
@@ -119,11 +119,26 @@ stix_object = Table(
     # request an event belongs to, the object a tombstone deletes (see objects.about_ref).
     Column("about_ref", String(300)),
     Column("body", Text, nullable=False),
-    UniqueConstraint("collection_id", "date_added_us"),
     # stix_id first: the same index answers "who owns this id, node-wide" (the write path) and
     # "this object in this collection" (reads); ids are random, and every index keyed on them costs
-    # each insert a random page write.
-    UniqueConstraint("stix_id", "collection_id", "version_us", "spec_version"),
+    # each insert a random page write. The producer is part of the key: each organization's versions
+    # of an id are a history of their own (see store.objects).
+    UniqueConstraint(
+        "stix_id",
+        "collection_id",
+        "version_us",
+        "spec_version",
+        "producer_org_id",
+        name="uq_stix_object_history_version",
+    ),
+)
+# The reading order. Not unique: the visibility classes of one write share date_added values (see
+# store.objects._class_runs); seq breaks ties (on SQLite it is the rowid every index ends with).
+Index(
+    "ix_stix_object_collection_id_date_added_us",
+    stix_object.c.collection_id,
+    stix_object.c.date_added_us,
+    stix_object.c.seq,
 )
 # Partial: most objects are about nothing, and an index of NULLs would cost every insert.
 Index(

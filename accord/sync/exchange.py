@@ -101,9 +101,10 @@ def push(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
 def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: PassResult) -> None:
     """Send home the sightings of indicators that came from ``peer``, within the sync policy.
 
-    The cursor is the global ``seq``, not ``date_added``: date_added is unique only per collection
-    (imports keep theirs), so two sightings in two collections can share one, and a cursor on it
-    would skip the second at a page boundary, or one imported after the cursor passed its time.
+    The cursor is the global ``seq``, not ``date_added``: date_added is per collection and ties
+    (imports keep theirs; a write's visibility classes share times), so two sightings can share
+    one, and a cursor on it would skip the second at a page boundary, or one imported after the
+    cursor passed its time.
     """
     if not peer.sightings_collection:
         return

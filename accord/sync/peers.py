@@ -244,11 +244,12 @@ def list_peers(conn: Connection) -> list[Peer]:
 
 
 def local_names(conn: Connection) -> set[str]:
-    """Names and identity ids of this node's own organizations (not those standing for peers)."""
+    """Names and identity ids of this node's own organizations (not those standing for peers),
+    lowercased as recipients are compared."""
     rows = conn.execute(
         sa.select(org.c.name, org.c.identity_id).where(~org.c.id.in_(sa.select(peer.c.org_id)))
     )
-    return {value for row in rows for value in row}
+    return {value.lower() for row in rows for value in row}
 
 
 def arrival_check(conn: Connection, scope: PeerScope) -> Refusal:
@@ -264,9 +265,12 @@ def receive(
     conn: Connection, coll: Collection, sender: Org, scope: PeerScope | None, objects: list[Any]
 ) -> list[Outcome]:
     """Store objects sent by ``sender``; from a peer, apply the arrival rules and record refusals."""
+    writer = Reader(sender.id, sender.name, sender.identity_id, scope)
     if scope is None:
-        return add_objects(conn, coll, sender, objects)
-    outcomes = add_objects(conn, coll, sender, objects, source=scope.name, refuse=arrival_check(conn, scope))
+        return add_objects(conn, coll, sender, objects, writer=writer)
+    outcomes = add_objects(
+        conn, coll, sender, objects, source=scope.name, refuse=arrival_check(conn, scope), writer=writer
+    )
     refused = [o for o in outcomes if o.refused]
     if refused:
         pid = conn.execute(sa.select(peer.c.id).where(peer.c.name == scope.name)).scalar_one()

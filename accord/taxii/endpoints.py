@@ -121,10 +121,20 @@ class TaxiiApi:
         return str(request.base_url).rstrip("/")
 
     def _paging(
-        self, request: Request, endpoint: str, coll: Collection, f: Filters
+        self, request: Request, principal: Principal, endpoint: str, coll: Collection, f: Filters
     ) -> tuple[int, int | None, str]:
+        # The reader is part of the query: a token handed to another organization is refused, so a
+        # page's end (a date_added from someone else's view) never becomes a probe.
         query = paging.fingerprint(
-            endpoint, coll.uuid, f.ids, f.types, f.versions, f.spec_versions, f.added_after_us
+            endpoint,
+            coll.uuid,
+            principal.org.id,
+            principal.peer.name if principal.peer else None,
+            f.ids,
+            f.types,
+            f.versions,
+            f.spec_versions,
+            f.added_after_us,
         )
         limit = params.limit(request.query_params, self.node.settings.max_page_size)
         token = request.query_params.get("next")
@@ -237,7 +247,7 @@ class TaxiiApi:
 
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str]:
             coll = self._readable(conn, request, principal)
-            limit, after, query = self._paging(request, "objects", coll, f)
+            limit, after, query = self._paging(request, principal, "objects", coll, f)
             page = select_page(
                 conn,
                 coll.id,
@@ -264,7 +274,7 @@ class TaxiiApi:
 
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str]:
             coll = self._readable(conn, request, principal)
-            limit, after, query = self._paging(request, "manifest", coll, f)
+            limit, after, query = self._paging(request, principal, "manifest", coll, f)
             page = select_page(
                 conn,
                 coll.id,
@@ -297,7 +307,7 @@ class TaxiiApi:
 
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str, bool]:
             coll = self._readable(conn, request, principal)
-            limit, after, query = self._paging(request, "versions", coll, f)
+            limit, after, query = self._paging(request, principal, "versions", coll, f)
             reader = principal.reader
             page = select_page(
                 conn, coll.id, reader, f, after_us=after, limit=limit, columns=("version", "date_added_us")
@@ -402,11 +412,16 @@ class TaxiiApi:
                 raise TaxiiError(404, "Object not found", f"no object {object_id} in this collection for you")
             if any(r.producer_org_id != principal.org.id for r in rows):
                 raise TaxiiError(403, "Forbidden", "only the organization that added an object may delete it")
-            recipients = [name for r in rows for name in (r.recipients or "").split("|") if name]
-            marker = tombstone(
-                object_id, [r.version for r in rows], TLP(max(r.tlp for r in rows)), recipients
-            )
-            receive(conn, coll, principal.org, principal.peer, [marker])
+            # One tombstone per visibility class (TLP, recipients) of the deleted versions, marked
+            # like them: a reader learns of the deletion of exactly the versions it could see.
+            classes: dict[tuple[int, str], list[str]] = {}
+            for r in rows:
+                classes.setdefault((r.tlp, r.recipients or ""), []).append(r.version)
+            markers = [
+                tombstone(object_id, versions, TLP(level), [n for n in recipients.split("|") if n])
+                for (level, recipients), versions in classes.items()
+            ]
+            receive(conn, coll, principal.org, principal.peer, markers)
 
         await self._write(run)
         return Response(b"", status_code=200, media_type=TAXII_MEDIA_TYPE)

@@ -1,4 +1,4 @@
-"""Stateless `next` tokens: where a page ended and which query it belongs to, signed.
+"""Stateless `next` tokens: where a page ended and which query (and reader) it belongs to, signed.
 
 The token holds the date_added of the last object returned, so it never expires and stays correct
 while objects are added (new ones sort after it). An HMAC with the node's secret makes a forged
@@ -39,6 +39,8 @@ def decode(secret: bytes, token: str, query: str) -> int:
     after_us, issued_for = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     if issued_for != query:
         raise TaxiiError(
-            400, "Invalid next", "the 'next' token belongs to a different query (filters or endpoint changed)"
+            400,
+            "Invalid next",
+            "the 'next' token belongs to a different query (filters, endpoint or reader changed)",
         )
     return int(after_us)

@@ -131,7 +131,8 @@ def _matches(body: dict[str, Any], needle: str) -> bool:
 class Cursor:
     """A keyset position: the next page holds results older than (date added, collection id).
 
-    date_added is unique within a collection, so the pair orders every result of every collection.
+    Rows of one collection may share a date_added (the visibility classes of one write tie), so a
+    page never ends inside such a group: every result at the cursor's key is on the pages before.
     """
 
     date_us: int
@@ -220,14 +221,16 @@ def _scan(conn: Connection, q: _Query, below: Cursor | None, limit: int, budget:
     streams = [_keyed(coll, _newest_first(conn, q, coll, below)) for coll in q.collections]
     found: list[Item] = []
     read = 0
+    previous: tuple[int, int] | None = None
     for date_us, coll_id, coll, row in heapq.merge(*streams, key=lambda t: (t[0], t[1]), reverse=True):
-        if read >= budget:
+        if read >= budget and (date_us, coll_id) != previous:  # never stop inside a tie group
             return ResultPage(found, Cursor(date_us, coll_id + 1), searched_back_to_us=date_us)
+        previous = (date_us, coll_id)
         read += 1
         item = q.accept(coll, row)
         if item is None:
             continue
-        if len(found) == limit:
+        if len(found) >= limit and previous != (found[-1].date_added_us, found[-1].collection.id):
             last = found[-1]
             return ResultPage(found, Cursor(last.date_added_us, last.collection.id))
         found.append(item)
@@ -260,7 +263,14 @@ def _exact(conn: Connection, q: _Query, below: Cursor | None, limit: int) -> Res
     found.sort(key=lambda i: (i.date_added_us, i.collection.id), reverse=True)
     if len(found) > limit:
         last = found[limit - 1]
-        return ResultPage(found[:limit], Cursor(last.date_added_us, last.collection.id), exact=True)
+        end = limit  # the page takes the whole group of results tied with its last one
+        while end < len(found) and (found[end].date_added_us, found[end].collection.id) == (
+            last.date_added_us,
+            last.collection.id,
+        ):
+            end += 1
+        if end < len(found):
+            return ResultPage(found[:end], Cursor(last.date_added_us, last.collection.id), exact=True)
     return ResultPage(found, None, exact=True)
 
 

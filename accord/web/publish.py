@@ -341,7 +341,7 @@ async def _publish(ctx: Ctx) -> Response:
     chosen = target
 
     def store(conn: Connection) -> list[Any]:
-        return add_objects(conn, chosen, principal.org, objects)
+        return add_objects(conn, chosen, principal.org, objects, writer=principal.reader)
 
     outcomes = await ctx.write(store)
     report = next((o["id"] for o in objects if o["type"] == "report"), None)

@@ -76,7 +76,7 @@ def test_strings_escape_exactly_as_the_standard_library_does():
     # Every code point but the surrogates, inside a string and as a key: the fast encoder must not
     # change a single byte of what existing audit logs hashed.
     text = "".join(chr(cp) for cp in range(0xD800)) + "".join(chr(cp) for cp in range(0xE000, 0x110000, 97))
-    expected = '{' + json.dumps(text, ensure_ascii=False) + ":" + json.dumps(text, ensure_ascii=False) + "}"
+    expected = "{" + json.dumps(text, ensure_ascii=False) + ":" + json.dumps(text, ensure_ascii=False) + "}"
     assert canonical_json({text: text}) == expected
 
 

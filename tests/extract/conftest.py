@@ -27,28 +27,49 @@ def taxii_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data = {
         "/discovery": {"title": "test", "api_roots": [f"http://127.0.0.1:{port}/api1/"]},
         "api1": {
-            "information": {"title": "api1", "versions": ["application/taxii+json;version=2.1"],
-                            "max_content_length": 10485760},
+            "information": {
+                "title": "api1",
+                "versions": ["application/taxii+json;version=2.1"],
+                "max_content_length": 10485760,
+            },
             "status": [],
             "collections": [
-                {"id": COLLECTION, "title": "reports", "can_read": True, "can_write": True,
-                 "media_types": ["application/stix+json;version=2.1"], "objects": [], "manifest": []}
+                {
+                    "id": COLLECTION,
+                    "title": "reports",
+                    "can_read": True,
+                    "can_write": True,
+                    "media_types": ["application/stix+json;version=2.1"],
+                    "objects": [],
+                    "manifest": [],
+                }
             ],
         },
     }
     data_file = base / "data.json"
     data_file.write_text(json.dumps(data))
     config = {
-        "backend": {"module_class": "MemoryBackend", "module": "medallion.backends.memory_backend",
-                    "filename": str(data_file)},
+        "backend": {
+            "module_class": "MemoryBackend",
+            "module": "medallion.backends.memory_backend",
+            "filename": str(data_file),
+        },
         "users": {"analyst": "secret"},
         "taxii": {"max_page_size": 100},
     }
     config_file = base / "config.json"
     config_file.write_text(json.dumps(config))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "medallion.scripts.run", "--host", "127.0.0.1", "--port", str(port),
-         str(config_file)],
+        [
+            sys.executable,
+            "-m",
+            "medallion.scripts.run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            str(config_file),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -106,10 +106,14 @@ def test_post_to_medallion(write, taxii_node) -> None:
     result = run(
         str(write("en.txt", EN)),
         "--post",
-        "--node", taxii_node["root"],
-        "--collection", taxii_node["collection"],
-        "--token", taxii_node["token"],
-        "--out", str(write("ignored.json", "")),
+        "--node",
+        taxii_node["root"],
+        "--collection",
+        taxii_node["collection"],
+        "--token",
+        taxii_node["token"],
+        "--out",
+        str(write("ignored.json", "")),
     )
     assert result.exit_code == 0, result.stderr
     assert "posted" in result.stderr
@@ -123,8 +127,14 @@ def test_post_to_medallion(write, taxii_node) -> None:
 
 def test_post_bad_credentials_fails_cleanly(write, taxii_node) -> None:
     result = run(
-        str(write("en.txt", EN)), "--post", "--node", taxii_node["root"],
-        "--collection", taxii_node["collection"], "--token", "analyst:wrong",
+        str(write("en.txt", EN)),
+        "--post",
+        "--node",
+        taxii_node["root"],
+        "--collection",
+        taxii_node["collection"],
+        "--token",
+        "analyst:wrong",
     )
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("accord extract: TAXII post")

@@ -36,8 +36,10 @@ def domains(text: str) -> list[str]:
         # ideographic full stop joins labels after www.
         ("www。例子。中国 是钓鱼网站", ["www.例子.中国"]),
         # TLDs listed after 2019
-        ("حسابي.البحرين و pay-7.ye و login.bd و booking.hotel", ["booking.hotel", "login.bd", "pay-7.ye",
-                                                                 "حسابي.البحرين"]),
+        (
+            "حسابي.البحرين و pay-7.ye و login.bd و booking.hotel",
+            ["booking.hotel", "login.bd", "pay-7.ye", "حسابي.البحرين"],
+        ),
     ],
 )
 def test_unicode_domains_found(text: str, expected: list[str]) -> None:

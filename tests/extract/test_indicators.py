@@ -66,7 +66,9 @@ def test_url_in_parentheses_and_markdown() -> None:
 
 
 def test_url_keeps_balanced_parentheses() -> None:
-    assert only("https://en.wikipedia.org/wiki/Foo_(bar) ok", "url") == ["https://en.wikipedia.org/wiki/Foo_(bar)"]
+    assert only("https://en.wikipedia.org/wiki/Foo_(bar) ok", "url") == [
+        "https://en.wikipedia.org/wiki/Foo_(bar)"
+    ]
 
 
 def test_email_refanged_and_lowercase() -> None:
@@ -195,7 +197,9 @@ def test_fullwidth_indicators_in_chinese() -> None:
 
 
 def test_ideographic_full_stop_as_dot_and_as_sentence_end() -> None:
-    found = find_indicators("访问http://bad。cn/x。SHA1值见下。域名evil。com。1。2。3。4是地址。evil.org是另一个")
+    found = find_indicators(
+        "访问http://bad。cn/x。SHA1值见下。域名evil。com。1。2。3。4是地址。evil.org是另一个"
+    )
     assert found == {
         "ipv4": ["1.2.3.4"],
         "domain": ["evil.com", "evil.org"],

@@ -22,8 +22,22 @@ AS13335, wallet {WALLET}. Interpol and Xi Jinping commented.
 def test_bundle_validates_and_report_refs_everything() -> None:
     ex = extract_text(REPORT, file="adv.txt")
     assert set(ex.indicators) == {
-        "ipv4", "ipv6", "cidr", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",
-        "cve", "attack", "btc", "file", "registry", "asn",
+        "ipv4",
+        "ipv6",
+        "cidr",
+        "domain",
+        "url",
+        "email",
+        "md5",
+        "sha1",
+        "sha256",
+        "sha512",
+        "cve",
+        "attack",
+        "btc",
+        "file",
+        "registry",
+        "asn",
     }
     bundle = to_bundle([ex])
     result = validate_instance(bundle, ValidationOptions(strict=False))

@@ -44,8 +44,16 @@ def test_current_list_is_recent() -> None:
 
 @pytest.mark.parametrize(
     ("name", "public"),
-    [("com", True), ("com.cn", True), ("co.uk", True), ("foo.ck", True), ("www.ck", False),
-     ("github.io", False), ("evil.com", False), ("中国", True)],
+    [
+        ("com", True),
+        ("com.cn", True),
+        ("co.uk", True),
+        ("foo.ck", True),
+        ("www.ck", False),
+        ("github.io", False),
+        ("evil.com", False),
+        ("中国", True),
+    ],
 )
 def test_is_public_suffix(name: str, public: bool) -> None:
     assert suffixes.is_public_suffix(name) is public
@@ -59,13 +67,15 @@ def test_shipped_copy_is_the_fallback(monkeypatch: pytest.MonkeyPatch, fresh: No
 
 
 def test_newer_copy_wins(monkeypatch: pytest.MonkeyPatch, fresh: None) -> None:
-    monkeypatch.setattr(suffixes, "_package_text", lambda: TEXT.format(version="2999-01-01_00-00-00_UTC",
-                                                                        extra="newtld"))
+    monkeypatch.setattr(
+        suffixes, "_package_text", lambda: TEXT.format(version="2999-01-01_00-00-00_UTC", extra="newtld")
+    )
     assert suffixes.current().source == "publicsuffixlist"
     assert find_indicators("shop.newtld evil.ye", types=["domain"]) == {"domain": ["shop.newtld"]}
     suffixes.current.cache_clear()
-    monkeypatch.setattr(suffixes, "_package_text", lambda: TEXT.format(version="2001-01-01_00-00-00_UTC",
-                                                                        extra="oldtld"))
+    monkeypatch.setattr(
+        suffixes, "_package_text", lambda: TEXT.format(version="2001-01-01_00-00-00_UTC", extra="oldtld")
+    )
     assert suffixes.current().source == "shipped" and "oldtld" not in suffixes.tlds()
 
 
