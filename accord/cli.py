@@ -416,14 +416,25 @@ def peer_add(
         str | None, typer.Option(help="The peer's collection receiving sightings of its indicators")
     ] = None,
     identity: Annotated[str | None, typer.Option(help="STIX identity id of the peer's organization")] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Call the peer first: URL, token, collections")
+    ] = True,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:
-    """Link this node to a peer node: what to pull, what to push, and the TLP limit."""
-    from accord.sync.peers import add_peer
+    """Link this node to a peer node: what to pull, what to push, and the TLP limit.
+
+    ``--url`` may be the peer's discovery URL or its API root; with ``--check`` (the default) the
+    peer is called before anything is stored, so a wrong URL, token or collection is said at once."""
+    from accord.sync.peers import add_peer, split_mapping
 
     if interval <= 0:
         fail("--interval must be positive")
+    pulls, pushes = pull or [], push or []
+    if check:
+        reads = [split_mapping(p, "--pull")[0] for p in pulls]
+        writes = [split_mapping(p, "--push")[1] for p in pushes] + ([sightings] if sightings else [])
+        url = _checked_root(name, url, token, reads, writes)
     with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
         added = add_peer(
             conn,
@@ -432,12 +443,31 @@ def peer_add(
             token,
             max_tlp=TLP.parse(max_tlp),
             interval_s=interval,
-            pulls=pull or [],
-            pushes=push or [],
+            pulls=pulls,
+            pushes=pushes,
             sightings_collection=sightings,
             identity_id=identity,
         )
+        if not any(admin.rights(conn, c, added.org)[0] for c in admin.list_collections(conn)):
+            err.print(
+                f"note: {name} may read no collection here, so it can pull nothing from you: "
+                f"accord collection grant COLLECTION --org {name} --read"
+            )
         print(added.org.identity_id)
+
+
+def _checked_root(name: str, url: str, token: str, reads: list[str], writes: list[str]) -> str:
+    """The peer's API root, found from ``url`` and checked with ``token`` against the collections
+    the link will read and write there (one line naming the fix otherwise)."""
+    from accord.sync.client import PeerError
+    from accord.sync.setup_check import api_root_of, check_collections
+
+    try:
+        root = api_root_of(url, token)
+        check_collections(root, token, reads, writes, name)
+    except PeerError as exc:
+        fail(f"{exc} (nothing stored; --no-check stores the link without calling the peer)")
+    return root
 
 
 @peer_app.command("set")
@@ -448,23 +478,79 @@ def peer_set(
     interval: Annotated[float | None, typer.Option(help="Seconds between sync passes")] = None,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Open or close the link")] = None,
     token: Annotated[str | None, typer.Option(help="New token issued by the peer")] = None,
-    url: Annotated[str | None, typer.Option(help="New API root URL")] = None,
+    url: Annotated[str | None, typer.Option(help="New discovery URL or API root")] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Call the peer with a new URL or token first")
+    ] = True,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:
     """Change a peer link: its TLP limit, interval, credentials, or close it."""
-    from accord.sync.peers import set_peer
+    from accord.sync.peers import get_peer, set_peer
 
-    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
-        set_peer(
-            conn,
-            name,
-            max_tlp=TLP.parse(max_tlp) if max_tlp else None,
-            interval_s=interval,
-            enabled=enabled,
-            token=token,
-            url=url,
+    with opened(data_dir, db) as node:
+        if check and (url is not None or token is not None):
+            with read_transaction(node.engine) as conn:
+                current = get_peer(conn, name)
+                if current is None:
+                    fail(f"no peer named {name!r}")
+                reads = [link.remote_collection for link in current.links if link.direction == "pull"]
+                writes = [link.remote_collection for link in current.links if link.direction == "push"]
+                writes += [current.sightings_collection] if current.sightings_collection else []
+                token = token if token is not None else current.token
+            url = _checked_root(name, url or current.url, token, reads, writes)
+        with write_transaction(node.engine) as conn:
+            set_peer(
+                conn,
+                name,
+                max_tlp=TLP.parse(max_tlp) if max_tlp else None,
+                interval_s=interval,
+                enabled=enabled,
+                token=token,
+                url=url,
+            )
+
+
+@peer_app.command("check")
+@one_line_errors
+def peer_check(
+    name: Annotated[str, typer.Argument(help="Peer name")], data_dir: DataDir = None, db: Db = None
+) -> None:
+    """Test a link both ways: calling the peer (URL, token, collections) and the peer's rights
+    here, with what would cross at each TLP, the last error and the lag; exit 1 when it fails."""
+    from accord.sync.setup_check import check_peer
+
+    with opened(data_dir, db) as node:
+        report = check_peer(node.engine, name)
+    lag = "never synced" if report.lag_s is None else f"{report.lag_s:.0f}s since the last success"
+    print(f"to {name}: {report.outbound}")
+    readable, writable = ", ".join(report.readable_here), ", ".join(report.writable_here)
+    print(
+        f"from {name}: {report.tokens_here} token(s) here; may read {readable or 'nothing'}"
+        f"; may write {writable or 'nothing'}"
+    )
+    for coll, counts in report.crossing.items():
+        print(f"would cross to {name} from {coll}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"last error: {report.last_error or 'none'}; {lag}")
+    if not report.tokens_here:
+        print(
+            f"note: {name} holds no token here, so it cannot call this node: accord token create --org {name}"
         )
+    if not report.outbound.startswith("ok"):
+        raise typer.Exit(1)
+
+
+@peer_app.command("rotate-key")
+@one_line_errors
+def peer_rotate_key(data_dir: DataDir = None, db: Db = None) -> None:
+    """Re-seal every peer token under a new peer-token key (the old key file is replaced)."""
+    from accord.sync.sealing import rotate_key
+
+    with opened(data_dir, db) as node:
+        with write_transaction(node.engine) as conn:
+            rotation = rotate_key(conn)
+        rotation.install()
+    err.print(f"re-sealed {rotation.peers} peer token(s): key {rotation.old_id} -> {rotation.new_id}")
 
 
 def _ago(us: int | None) -> str:
@@ -508,7 +594,7 @@ def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
                 link.direction,
                 link.remote_collection,
                 link.local_collection,
-                link.cursor_text or (str(link.cursor_us) if link.cursor_us else "-"),
+                link.cursor_text or (f"seq {link.cursor_us}" if link.cursor_us else "-"),
                 str(link.objects),
                 _ago(link.last_success_us),
             )

@@ -75,7 +75,9 @@ def test_peer_list_never_prints_tokens_and_key_faults_are_one_line(tmp_path: Pat
     data = tmp_path / "node"
     node = ["--data-dir", str(data)]
     assert accord("init", *node).returncode == 0
-    added = accord("peer", "add", "cert-b", "--url", "http://127.0.0.1:9/default/", "--token", SECRET, *node)
+    # --no-check: nothing listens on that URL (the set-up check is tested in tests/federation).
+    url = "http://127.0.0.1:9/default/"
+    added = accord("peer", "add", "cert-b", "--url", url, "--token", SECRET, "--no-check", *node)
     assert added.returncode == 0, added.stderr
     listed = accord("peer", "list", *node)
     assert listed.returncode == 0 and "cert-b" in listed.stdout
@@ -98,7 +100,9 @@ def test_peer_list_never_prints_tokens_and_key_faults_are_one_line(tmp_path: Pat
     key.unlink()
     one_line_failure("sync", "--once", expect="is missing")
     one_line_failure("audit", "witness", "--peer", "cert-b", expect="is missing")
-    one_line_failure("peer", "set", "cert-b", "--url", "http://127.0.0.1:8/default/", expect="is missing")
+    one_line_failure(
+        "peer", "set", "cert-b", "--url", "http://127.0.0.1:8/default/", "--no-check", expect="is missing"
+    )
     assert not key.exists()
     assert accord("peer", "list", *node).returncode == 0  # listing needs no key
     # Wrong: another node's key.
@@ -116,7 +120,7 @@ def test_peer_list_never_prints_tokens_and_key_faults_are_one_line(tmp_path: Pat
     assert synced.returncode == 0 and synced.stdout.startswith("cert-b: pulled 0"), synced.stderr
     # Without the key not even a new token is sealed: a second key would orphan the other peers'.
     key.unlink()
-    fixed = accord("peer", "set", "cert-b", "--token", "x", *node)
+    fixed = accord("peer", "set", "cert-b", "--token", "x", "--no-check", *node)
     assert fixed.returncode == 1 and "is missing" in fixed.stderr
 
 
@@ -218,3 +222,56 @@ def test_migrating_plain_tokens_without_the_data_directory_fails_clearly(tmp_pat
             assert conn.execute(sa.text("SELECT token FROM peer")).scalar() == "t"
     finally:
         engine.dispose()
+
+
+def test_rotate_key_reseals_every_token_and_an_interrupted_rotation_names_its_recovery(
+    db_url: str, tmp_path: Path
+) -> None:
+    from accord.sync.sealing import PENDING_KEY_FILE, rotate_key
+
+    data = tmp_path / "data"
+    node, _ = open_node(Settings(data, db_url))
+    key = data / KEY_FILE
+    try:
+        with write_transaction(node.engine) as conn:
+            add_peer(conn, "cert-b", "https://b.example/default/", SECRET)
+            add_peer(conn, "cert-c", "https://c.example/default/", "c-" + SECRET)
+        original = key.read_bytes()
+        with read_transaction(node.engine) as conn:
+            before = dict(conn.execute(sa.select(peer.c.name, peer.c.token_sealed)).all())
+
+        # Through the command line: every token re-sealed under a new key, the old key gone.
+        args = ["--data-dir", str(data), "--db", db_url]
+        done = accord("peer", "rotate-key", *args)
+        assert done.returncode == 0, done.stderr
+        assert "re-sealed 2 peer token(s)" in done.stderr and SECRET not in done.stdout + done.stderr
+        assert key.read_bytes() != original and key.stat().st_mode & 0o777 == 0o600
+        assert not (data / PENDING_KEY_FILE).exists()
+        with read_transaction(node.engine) as conn:
+            after = dict(conn.execute(sa.select(peer.c.name, peer.c.token_sealed)).all())
+            assert get_peer(conn, "cert-b").token == SECRET
+            assert get_peer(conn, "cert-c").token == "c-" + SECRET
+        assert all(after[name] != before[name] for name in before)
+
+        # Interrupted after the commit, before the new key was put in place: one line names the fix.
+        with write_transaction(node.engine) as conn:
+            rotation = rotate_key(conn)
+        with read_transaction(node.engine) as conn, pytest.raises(PeerKeyError, match="interrupted") as exc:
+            get_peer(conn, "cert-b").token  # noqa: B018
+        assert f"mv {data / PENDING_KEY_FILE} {key}" in str(exc.value)
+        rotation.install()
+        with read_transaction(node.engine) as conn:
+            assert get_peer(conn, "cert-b").token == SECRET
+
+        # A token that no longer opens stops the rotation with nothing changed.
+        with write_transaction(node.engine) as conn:
+            conn.execute(peer.update().where(peer.c.name == "cert-c").values(token_sealed="v1.AAAA"))
+        current = key.read_bytes()
+        refused = accord("peer", "rotate-key", *args)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+        assert "cert-c" in refused.stderr and "does not open" in refused.stderr
+        assert key.read_bytes() == current
+        with read_transaction(node.engine) as conn:
+            assert get_peer(conn, "cert-b").token == SECRET
+    finally:
+        node.close()

@@ -75,3 +75,59 @@ def test_migration_0005_keeps_rows_lowercases_recipients_and_allows_ties(db_url:
             assert conn.execute(sa.select(sa.func.count()).select_from(stix_object)).scalar_one() == 2
     finally:
         engine.dispose()
+
+
+def test_migration_0006_turns_push_cursors_into_storage_order(db_url: str) -> None:
+    """A push cursor was the last date_added pushed; it becomes the highest seq stored at or
+    before that time in the link's collection, so nothing pushed is sent again."""
+    from alembic import command
+
+    from accord.store.migrate import alembic_config
+    from accord.store.schema import peer_link, stix_object
+
+    ensure_database(db_url)
+    engine = create_engine(db_url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0005")
+            for sql in (
+                "INSERT INTO api_root (id, name, title, max_content_length) VALUES (1, 'r', 'R', 1000)",
+                "INSERT INTO org (id, name, identity_id, created_us) VALUES (1, 'a', 'identity--a', 0)",
+                "INSERT INTO collection (id, uuid, root_id, title, default_tlp) VALUES (1, 'c', 1, 'C', 2)",
+                "INSERT INTO peer (id, name, org_id, url, token_sealed, max_tlp, interval_s, enabled, "
+                "sightings_cursor_seq, failures) VALUES (1, 'p', 1, 'http://x/', 's', 2, 60, true, 0, 0)",
+            ):
+                conn.exec_driver_sql(sql)
+            row = {
+                "collection_id": 1,
+                "type": "indicator",
+                "version": "v",
+                "version_us": 1,
+                "spec_version": "2.1",
+                "producer_org_id": 1,
+                "tlp": 2,
+                "body": "{}",
+            }
+            for seq, added in ((1, 10), (2, 20), (3, 30)):
+                values = {"seq": seq, "stix_id": f"x--{seq}", "date_added_us": added, **row}
+                conn.execute(stix_object.insert().values(**values))
+            for link_id, direction, cursor in ((1, "push", 20), (2, "pull", 20), (3, "push", 0)):
+                conn.execute(
+                    peer_link.insert().values(
+                        id=link_id,
+                        peer_id=1,
+                        direction=direction,
+                        remote_collection=f"r{link_id}",
+                        collection_id=1,
+                        cursor_us=cursor,
+                        objects=0,
+                    )
+                )
+        upgrade(engine)
+        with engine.begin() as conn:
+            cursors = dict(conn.execute(sa.select(peer_link.c.id, peer_link.c.cursor_us)).all())
+        assert cursors == {1: 2, 2: 20, 3: 0}  # push: seq 2 was the last pushed; pull untouched
+    finally:
+        engine.dispose()

@@ -113,6 +113,7 @@ def _statement(
     peer: bool,
     before: bool = False,
     descending: bool = False,
+    by_seq: bool = False,
 ) -> Select:
     obj = stix_object
     conditions = [
@@ -133,6 +134,9 @@ def _statement(
     # collection in date_added order (which SQLite, without statistics, would otherwise choose).
     # seq orders the rows of one date_added (the visibility classes of a write share times).
     order = [obj.c.date_added_us + 0 if by_ids else obj.c.date_added_us, obj.c.seq]
+    if by_seq:  # storage order: every row stored after the cursor, whatever date_added it kept
+        conditions.append(obj.c.seq > sa.bindparam("after_seq"))
+        order = [obj.c.seq]
     if descending:
         order = [o.desc() for o in order]
     query = sa.select(*(obj.c[name] for name in columns)).where(*conditions).order_by(*order)
@@ -152,13 +156,18 @@ def select_page(
     columns: Sequence[str],
     before_us: int | None = None,
     descending: bool = False,
+    after_seq: int | None = None,
 ) -> Page:
     """Rows of ``collection_id`` visible to ``reader`` that match ``f``, after ``after_us`` (and
     before ``before_us``), in ascending date_added order, or newest first with ``descending`` (the
     console lists what arrived last); ``limit`` None means all (used by DELETE and export).
 
     A limited page never ends inside a group of rows sharing a date_added (see ``_whole_ties``), so
-    the next page continues after the last row's date_added."""
+    the next page continues after the last row's date_added. ``after_seq`` instead reads in storage
+    order after that ``seq`` (the push cursor: an import that kept an old date_added still comes
+    after it)."""
+    if after_seq is not None:
+        return _storage_page(conn, collection_id, reader, f, after_seq, limit, columns)
     if limit is not None and "date_added_us" not in columns:
         columns = (*columns, "date_added_us")  # where the page ends (see _whole_ties)
     keywords = frozenset(v for v in f.versions if isinstance(v, str))
@@ -197,6 +206,43 @@ def select_page(
     if len(rows) <= limit:
         return Page(rows, False)
     return Page(_whole_ties(conn, statement, params, rows, limit), True)
+
+
+def _storage_page(
+    conn: Connection,
+    collection_id: int,
+    reader: Reader,
+    f: Filters,
+    after_seq: int,
+    limit: int | None,
+    columns: Sequence[str],
+) -> Page:
+    if f.ids or f.types or f.added_after_us is not None or any(isinstance(v, int) for v in f.versions):
+        raise ValueError("pages in storage order take only version keywords and spec versions")
+    if "seq" not in columns:
+        columns = (*columns, "seq")  # where the page ends
+    keywords = frozenset(v for v in f.versions if isinstance(v, str))
+    statement = _statement(
+        tuple(columns),
+        keywords,
+        False,
+        f.spec_versions is not None,
+        False,
+        False,
+        False,
+        limit is not None,
+        reader.peer is not None,
+        by_seq=True,
+    )
+    params: dict[str, Any] = {"collection_id": collection_id, "after_seq": after_seq, **reader_params(reader)}
+    if f.spec_versions is not None:
+        params["spec_versions"] = list(f.spec_versions)
+    if limit is not None:
+        params["limit_plus_one"] = limit + 1
+    rows = list(conn.execute(statement, params))
+    if limit is not None and len(rows) > limit:
+        return Page(rows[:limit], True)
+    return Page(rows, False)
 
 
 def _whole_ties(

@@ -199,7 +199,8 @@ peer_link = Table(
     Column("direction", String(4), nullable=False),  # "pull" or "push"
     Column("remote_collection", String(64), nullable=False),
     Column("collection_id", Integer, ForeignKey("collection.id"), nullable=False),
-    # pull: the peer's date_added (text, sent back as is, and in microseconds); push: ours.
+    # pull: the peer's date_added (text, sent back as is, and in microseconds); push: the last seq
+    # pushed (storage order: an import keeping an old date_added is stored, and pushed, later).
     Column("cursor_text", String(40)),
     Column("cursor_us", BigInteger, nullable=False, default=0),
     Column("objects", BigInteger, nullable=False, default=0),

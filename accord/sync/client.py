@@ -72,6 +72,14 @@ class PeerClient:
         except httpx.HTTPError as exc:
             raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}".strip()) from None
 
+    def resource(self, url: str) -> dict[str, Any]:
+        """A TAXII resource (discovery, API root, collections) by absolute URL; a refused token is
+        said as such, since it is the most common set-up mistake after the URL."""
+        response = self._call("GET", url)
+        if response.status_code in (401, 403):
+            raise PeerError(f"GET {url}: the peer refused this token (HTTP {response.status_code})")
+        return self._json(response)
+
     def objects_page(self, collection: str, added_after: str | None, next_token: str | None) -> Page:
         """One page of every version added after ``added_after``, in date_added order."""
         params: dict[str, Any] = {"match[version]": "all", "match[spec_version]": "2.0,2.1", "limit": 1000}

@@ -63,6 +63,8 @@ def pull(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
 
 
 def push(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: PassResult) -> None:
+    """Send what the peer may receive, in storage order after the link's cursor (the last ``seq``
+    pushed): an import that kept an older date_added is stored later, so it is still sent."""
     reader = peer.org_reader
     everything = Filters(versions=("all",), spec_versions=("2.0", "2.1"))
     cursor = link.cursor_us
@@ -73,14 +75,15 @@ def push(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
                 link.collection_id,
                 reader,
                 everything,
-                after_us=cursor,
+                after_us=None,
                 limit=PUSH_BATCH,
-                columns=("body", "date_added_us"),
+                columns=("body", "seq"),
+                after_seq=cursor,
             )
         if not page.rows:
             return
         status = client.post(link.remote_collection, [r.body.encode() for r in page.rows])
-        cursor = page.rows[-1].date_added_us
+        cursor = page.rows[-1].seq
         with write_transaction(engine) as conn:
             conn.execute(
                 peer_link.update()

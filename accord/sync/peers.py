@@ -73,7 +73,7 @@ class Peer:
         return Reader(self.org.id, self.org.name, self.org.identity_id, self.scope)
 
 
-def _split_mapping(item: str, what: str) -> tuple[str, str]:
+def split_mapping(item: str, what: str) -> tuple[str, str]:
     left, sep, right = item.partition(":")
     if not sep or not left or not right:
         raise admin.AdminError(f"{what} {item!r}: expected SOURCE_COLLECTION:TARGET_COLLECTION")
@@ -122,7 +122,7 @@ def add_peer(
     )
     for direction, items in (("pull", pulls), ("push", pushes)):
         for item in items:
-            first, second = _split_mapping(item, f"--{direction}")
+            first, second = split_mapping(item, f"--{direction}")
             remote, local = (first, second) if direction == "pull" else (second, first)
             add_link(conn, name, direction, remote, local)
     found = get_peer(conn, name)

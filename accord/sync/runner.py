@@ -24,7 +24,11 @@ log = logging.getLogger("accord.sync")
 
 
 def sync_peer(engine: Engine, name: str) -> PassResult:
-    """One full pass with one peer; records success or the failure, and raises PeerError on failure."""
+    """One full pass with one peer; records success or the failure, and raises PeerError on failure.
+
+    The failure is not logged here: the caller reports it (the CLI on stderr, the loop in the log), so
+    it shows once, not once from here and again from the caller.
+    """
     with read_transaction(engine) as conn:
         peer = get_peer(conn, name)
     if peer is None:
@@ -44,7 +48,6 @@ def sync_peer(engine: Engine, name: str) -> PassResult:
                 .where(peer_table.c.id == peer.id)
                 .values(last_error=message, last_error_us=now_us(), failures=peer_table.c.failures + 1)
             )
-        log.warning("sync with %s failed: %s", name, message)
         raise PeerError(message) from None
     with write_transaction(engine) as conn:
         conn.execute(
@@ -116,7 +119,8 @@ class SyncLoop:
             try:
                 sync_peer(self.engine, name)
                 failures = 0
-            except PeerError:
+            except PeerError as exc:
+                log.warning("sync with %s failed: %s", name, exc)
                 failures = peer.failures + 1
             delay = backoff_delay(peer.interval_s, failures) - (time.monotonic() - started)
             self.stop_event.wait(max(delay, 0.05))

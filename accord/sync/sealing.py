@@ -19,13 +19,16 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection
 
 from accord.store.admin import get_setting, set_setting
+from accord.store.schema import peer
 
 KEY_FILE = "peer-token.key"
+PENDING_KEY_FILE = "peer-token.key.new"  # a rotation's new key until its transaction has committed
 KEY_ID_SETTING = "peer_token_key_id"
 # The engine option naming the node's data directory, set by ``accord.node.open_node``.
 DATA_DIR_OPTION = "accord_data_dir"
@@ -90,6 +93,12 @@ def load_key(data_dir: Path | None, recorded: str | None) -> NodeKey:
         )
     key = _read_key(path)
     if recorded is not None and key.id != recorded:
+        pending = path.with_name(PENDING_KEY_FILE)
+        if pending.exists() and _read_key(pending).id == recorded:
+            raise PeerKeyError(
+                f"an interrupted 'accord peer rotate-key' left the key the database expects in {pending}:"
+                f" move it to {path} (mv {pending} {path})"
+            )
         raise PeerKeyError(
             f"{path} holds key {key.id}, but the peer tokens in this database were sealed with key"
             f" {recorded}: use that key file (every process sharing the database needs the same one)"
@@ -114,7 +123,10 @@ def _aad(name: str, url: str) -> bytes:
 
 def seal(conn: Connection, name: str, url: str, token: str) -> str:
     """The sealed form of the token this node uses to call peer ``name`` at ``url``."""
-    key = sealing_key(conn)
+    return _seal(sealing_key(conn), name, url, token)
+
+
+def _seal(key: NodeKey, name: str, url: str, token: str) -> str:
     nonce = os.urandom(12)
     sealed = AESGCM(key.secret).encrypt(nonce, token.encode(), _aad(name, url))
     return _VERSION + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
@@ -149,3 +161,43 @@ class SealedToken:
 
     def reveal(self) -> str:
         return unseal(load_key(self.data_dir, self.key_id), self.name, self.url, self.sealed)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A key rotation whose tokens are re-sealed in the open transaction; ``install`` after commit."""
+
+    old_id: str
+    new_id: str
+    peers: int
+    pending: Path = field(repr=False)
+    final: Path = field(repr=False)
+
+    def install(self) -> None:
+        """Put the new key in place (atomic rename); the old key is gone from the data directory."""
+        os.replace(self.pending, self.final)
+
+
+def rotate_key(conn: Connection) -> Rotation:
+    """Re-seal every peer token under a new key, in ``conn``'s (write) transaction.
+
+    Order: every token is opened with the old key first (one that does not open stops the rotation
+    with nothing changed); the new key is written beside the old one (``peer-token.key.new``); the
+    tokens and the recorded key id change in the transaction; after the commit, ``install`` renames
+    the new key over the old. A crash between the commit and the rename leaves the database
+    expecting the pending key, and ``load_key`` names the one ``mv`` that recovers.
+    """
+    data_dir, recorded = data_dir_of(conn), get_setting(conn, KEY_ID_SETTING)
+    if recorded is None:
+        raise PeerKeyError("no peer token has been sealed yet: there is no key to rotate")
+    old = load_key(data_dir, recorded)
+    rows = conn.execute(sa.select(peer.c.id, peer.c.name, peer.c.url, peer.c.token_sealed)).all()
+    tokens = [(r.id, r.name, r.url, unseal(old, r.name, r.url, r.token_sealed)) for r in rows]
+    pending = old.path.with_name(PENDING_KEY_FILE)
+    if pending.exists():
+        pending.unlink()  # left by a rotation that never committed: the database does not expect it
+    new = _create_key(pending)
+    for pid, name, url, token in tokens:
+        conn.execute(peer.update().where(peer.c.id == pid).values(token_sealed=_seal(new, name, url, token)))
+    set_setting(conn, KEY_ID_SETTING, new.id)
+    return Rotation(old.id, new.id, len(tokens), pending, old.path)

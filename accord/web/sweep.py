@@ -179,7 +179,8 @@ async def send(jobs: SweepJobs, ctx: Ctx) -> Response:
 
     outcomes = await ctx.write(store)
     sightings = [o for o, obj in zip(outcomes, objects, strict=True) if obj["type"] == "sighting"]
-    job.sent = Sent(target, sum(1 for o in sightings if o.ok), [o for o in sightings if not o.ok])
+    # "already stored" is no new sighting: a second sweep of the same log stores nothing
+    job.sent = Sent(target, sum(1 for o in sightings if o.stored), [o for o in sightings if not o.ok])
     return RedirectResponse(f"/sweep/{job.id}", status_code=303)
 
 

@@ -141,3 +141,23 @@ def test_kill_9_during_a_pull_of_50000_objects_loses_and_duplicates_nothing(make
     received = b.stored(b_coll)
     assert len(received) == 50_000
     assert {(o["id"], o["modified"]) for o in received} == {(o["id"], o["modified"]) for o in objects}
+
+
+def test_sync_once_prints_a_refused_connection_once(make_node) -> None:
+    b = make_node("b")
+    down = type("Down", (), {"root": "http://127.0.0.1:1/api/"})()  # nothing listens on port 1
+    b.peer("down", down, token="t", max_tlp=TLP.GREEN)
+    local = b.collection("From down")
+    with write_transaction(b.engine) as conn:
+        add_link(conn, "down", "pull", "11111111-1111-4111-8111-111111111111", local)
+    done = subprocess.run(
+        [sys.executable, "-m", "accord.cli", "sync", "--once", "--data-dir", str(b.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("down: failed: ") and "ConnectError" in lines[0]
+    assert done.stdout == ""

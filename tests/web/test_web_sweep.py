@@ -115,6 +115,28 @@ def test_upload_sweep_follow_and_send_the_sightings(app, world: World) -> None:
     assert again.status_code == 409 and len(_sightings(world)) == 2
 
 
+def test_two_sweeps_of_one_log_send_the_same_sightings_once(app, world: World) -> None:
+    fr = TestClient(app)
+    sign_in(fr, world.fr_token)
+    pages = []
+    for _ in range(2):
+        job_url, page = run(fr, world.shared_uuid)
+        sent = fr.post(
+            job_url + "/sightings",
+            data={"csrf": csrf_of(page), "collection": world.shared_uuid, "tlp": "TLP:GREEN"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303
+        pages.append(fr.get(job_url).text)
+    assert "2 sightings stored in \u2068Shared\u2069." in pages[0]
+    assert "0 sightings stored in \u2068Shared\u2069." in pages[1] and 'class="error"' not in pages[1]
+    with read_transaction(world.node.engine) as conn:
+        rows = conn.execute(
+            sa.select(stix_object.c.stix_id, stix_object.c.version).where(stix_object.c.type == "sighting")
+        ).all()
+    assert len(rows) == 2 and len({r.stix_id for r in rows}) == 2  # one version of each, no duplicate
+
+
 def _orgs(world: World) -> list[admin.Org]:
     with read_transaction(world.node.engine) as conn:
         return admin.list_orgs(conn)
