@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -9,6 +10,9 @@ from stixgen import indicator, stix_id
 from taxiiclient import TAXII, Api
 
 from accord.stix.timestamps import parse_us
+from accord.store import admin
+from accord.store.engine import write_transaction
+from accord.taxii import auth
 
 
 @pytest.fixture
@@ -138,6 +142,40 @@ def test_authentication_basic_and_bearer(setup) -> None:
     assert garbage.status_code == 401
     no_colon = base64.b64encode(token.encode()).decode()
     assert api.client.get("/taxii2/", headers={"Authorization": f"Basic {no_colon}"}).status_code == 401
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_credentials_are_read_off_the_event_loop(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database round trip on the event loop stalls every other request: the counter's read and a
+    token's lookup run in the thread pool; and a revocation still holds from the next request."""
+    api, alice, coll = setup
+    on_loop: dict[str, list[bool]] = {"counter": [], "lookup": []}
+    read_counter, look_up = auth.EpochWatch._read, auth.authenticate
+
+    def spied_read(self: auth.EpochWatch) -> str | None:
+        on_loop["counter"].append(_on_event_loop())
+        return read_counter(self)
+
+    def spied_lookup(*args, **kwargs) -> admin.Principal | None:
+        on_loop["lookup"].append(_on_event_loop())
+        return look_up(*args, **kwargs)
+
+    monkeypatch.setattr(auth.EpochWatch, "_read", spied_read)
+    monkeypatch.setattr(auth, "authenticate", spied_lookup)
+    assert api.get(objects_url(coll), alice).status_code == 200
+    assert api.post_objects(coll, alice, indicator("off-the-loop"))["success_count"] == 1  # remembered rights
+    assert len(on_loop["counter"]) >= 3 and len(on_loop["lookup"]) == 1
+    assert not any(on_loop["counter"]) and not any(on_loop["lookup"])
+    with write_transaction(api.node.engine) as conn:
+        assert admin.revoke_token(conn, alice[1]) == 1
+    assert api.get(objects_url(coll), alice).status_code == 401
 
 
 # -- POST ----------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ class AuditApi:
 
     async def _guarded(self, request: Request, fn: Any) -> Response:
         try:
-            principal = self.authenticate(request)
+            principal = await self.authenticate(request)
         except TaxiiError as exc:
             return json_auth_error(exc)
         try:

@@ -34,7 +34,7 @@ class RfaApi:
 
     async def _call(self, request: Request, fn: Any, *, write: bool, status: int = 200) -> Response:
         try:
-            principal = self.authenticate(request)
+            principal = await self.authenticate(request)
         except TaxiiError as exc:
             return json_auth_error(exc)
         body: Any = None

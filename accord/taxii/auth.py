@@ -4,7 +4,8 @@ Good credentials are remembered, tagged with the credentials counter (``admin.AU
 when they were looked up; each request reads the counter again and trusts a remembered principal
 only while it is unchanged. Every change of tokens, rights or peer links bumps the counter in its
 own transaction, so a revocation by any process (this server, the CLI, another server on the same
-database) holds from the next request on.
+database) holds from the next request on. Both reads run in the thread pool: a PostgreSQL round trip
+on the event loop would stall every other request while it waits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from accord.node import Node
@@ -64,12 +66,17 @@ class EpochWatch:
         return row[0] if row else None
 
     def current(self) -> str | None:
+        """The counter now. Blocking: from async code, await ``read`` instead."""
         with self._lock:
             try:
                 return self._read()
             except Exception:  # a dropped connection (database restarted): one fresh try, else fail
                 self.close()
                 return self._read()
+
+    async def read(self) -> str | None:
+        """``current`` off the event loop, so a slow database holds up only this request."""
+        return await run_in_threadpool(self.current)
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -106,7 +113,7 @@ class Authenticator:
             self._cache[key] = (epoch, principal)
         return principal
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
         if not header:
             raise TaxiiError(401, "Unauthorized", "send HTTP Basic or Bearer credentials", _CHALLENGE)
@@ -114,13 +121,13 @@ class Authenticator:
         scheme = scheme.lower()
         value = value.strip()
         if scheme == "bearer" and value:
-            principal = self._lookup(value, None)
+            principal = await run_in_threadpool(self._lookup, value, None)
         elif scheme == "basic" and value:
             try:
                 user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise TaxiiError(401, "Unauthorized", "malformed Basic credentials", _CHALLENGE) from None
-            principal = self._lookup(password, user) if sep else None
+            principal = await run_in_threadpool(self._lookup, password, user) if sep else None
         else:
             raise TaxiiError(401, "Unauthorized", f"unsupported authorization scheme {scheme!r}", _CHALLENGE)
         if principal is None:

@@ -50,10 +50,10 @@ class TaxiiApi:
         # (org, root, collection) -> (credentials counter, lookup): rights change only with the counter.
         self._writable: dict[tuple[int, str, str], tuple[str | None, _Lookup]] = {}
 
-    def authenticate(self, request: Request) -> Principal:
+    async def authenticate(self, request: Request) -> Principal:
         """Every endpoint starts here: content negotiation (406), then credentials (401)."""
         check_accept(request)
-        return self.authenticator(request)
+        return await self.authenticator(request)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ class TaxiiApi:
         otherwise pays a transaction of its own for it before the write (GETs look it up in the
         transaction that reads the page). Only found collections are remembered."""
         key = (principal.org.id, request.path_params["root"], request.path_params["collection"])
-        epoch = self.authenticator.epoch.current()
+        epoch = await self.authenticator.epoch.read()
         hit = self._writable.get(key)
         if hit is not None and hit[0] == epoch:
             return hit[1]
@@ -159,7 +159,7 @@ class TaxiiApi:
     # -- discovery, roots, collections, status ----------------------------------------------------
 
     async def discovery(self, request: Request) -> Response:
-        self.authenticate(request)
+        await self.authenticate(request)
         roots = await self._read(admin.list_roots)
         base = self._base(request)
         body: dict[str, Any] = {
@@ -172,7 +172,7 @@ class TaxiiApi:
         return taxii_response(body)
 
     async def api_root(self, request: Request) -> Response:
-        self.authenticate(request)
+        await self.authenticate(request)
         root = await self._read(lambda conn: self._root(conn, request))
         body: dict[str, Any] = {
             "title": root.title,
@@ -200,7 +200,7 @@ class TaxiiApi:
         return body
 
     async def collections(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
 
         def run(conn: Connection) -> list[dict[str, Any]]:
             root = self._root(conn, request)
@@ -215,14 +215,14 @@ class TaxiiApi:
         return taxii_response({"collections": listed} if listed else {})
 
     async def collection(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         _, coll, can_read, can_write = await self._read(
             lambda conn: self._collection(conn, request, principal)
         )
         return taxii_response(self._collection_json(coll, can_read, can_write))
 
     async def status(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
 
         def run(conn: Connection) -> dict[str, Any] | None:
             root = self._root(conn, request)
@@ -242,7 +242,7 @@ class TaxiiApi:
         return await self._objects_page(request, by_id=request.path_params["object"])
 
     async def _objects_page(self, request: Request, by_id: str | None) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         f = params.filters(request.query_params, by_id=by_id)
 
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str]:
@@ -269,7 +269,7 @@ class TaxiiApi:
         return taxii_response(body, headers=self._date_headers(rows))
 
     async def manifest(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         f = params.filters(request.query_params)
 
         def run(conn: Connection) -> tuple[list[sa.Row], bool, str]:
@@ -301,7 +301,7 @@ class TaxiiApi:
         return taxii_response(body, headers=self._date_headers(rows))
 
     async def versions(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         object_id = request.path_params["object"]
         f = params.filters(request.query_params, by_id=object_id, versions_endpoint=True)
 
@@ -334,7 +334,7 @@ class TaxiiApi:
         return taxii_response(body, headers=self._date_headers(rows))
 
     async def add_objects(self, request: Request) -> Response:
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         root, coll, _, can_write = await self._collection_for_post(request, principal)
         if not can_write:
             raise TaxiiError(
@@ -384,7 +384,7 @@ class TaxiiApi:
 
     async def delete_object(self, request: Request) -> Response:
         """Delete versions of an object by storing a tombstone for them (which peers apply too)."""
-        principal = self.authenticate(request)
+        principal = await self.authenticate(request)
         object_id = request.path_params["object"]
         f = params.filters(request.query_params, by_id=object_id)
         f = Filters(

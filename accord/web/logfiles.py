@@ -14,16 +14,44 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO
 
+from starlette.types import Message, Receive, Scope
+
 LOGS_DIR = "sweep-logs"
 UPLOADS_DIR = "web-sweeps"
 MAX_LISTED = 500
 MAX_DEPTH = 3
 MAX_UPLOAD_BYTES = 1 << 30
+UPLOAD_OVERHEAD = 64 * 1024  # a form's other fields and the multipart headers around the file
 SUFFIXES = (".log", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".gz", ".zst")
 
 
 class UploadTooLarge(Exception):
     """The upload went past MAX_UPLOAD_BYTES; nothing was kept."""
+
+
+def capped(scope: Scope, receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises UploadTooLarge once the body goes past ``limit`` + UPLOAD_OVERHEAD bytes.
+
+    The multipart parser spools a whole body to disk before any handler sees it: counted as it
+    streams, an oversized body is refused after at most one chunk more than the cap, and one whose
+    Content-Length already says so before a byte of it is read.
+    """
+    allowed = limit + UPLOAD_OVERHEAD
+    declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+    received = 0
+
+    async def wrapped() -> Message:
+        nonlocal received
+        if declared.isdigit() and int(declared) > allowed:
+            raise UploadTooLarge
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > allowed:
+                raise UploadTooLarge
+        return message
+
+    return wrapped
 
 
 def logs_dir(data_dir: Path) -> Path:

@@ -35,6 +35,7 @@ from accord.store import admin
 from accord.store.admin import Collection, Principal
 from accord.store.objects import add_objects
 from accord.web import errors
+from accord.web.i18n import Lang
 from accord.web.labels import N_
 from accord.web.routes import Ctx
 
@@ -239,6 +240,11 @@ def checked(draft: Draft, message: str) -> Extraction | None:
     )
 
 
+def too_large(lang: Lang) -> str:
+    """Why a report was refused: also the console's 413 page when the body outgrew the cap as it came."""
+    return lang.gettext("The file is too large (at most %(size)s).", size=lang.size(MAX_UPLOAD_BYTES))
+
+
 def _read_capped(stream: BinaryIO) -> bytes | None:
     """The upload's bytes, or None when it is larger than MAX_UPLOAD_BYTES."""
     data = stream.read(MAX_UPLOAD_BYTES + 1)
@@ -309,8 +315,7 @@ async def _preview(ctx: Ctx) -> Response:
     name = Path(upload.filename or "").name[:MAX_NAME] or "upload"
     data = await run_in_threadpool(_read_capped, upload.file)
     if data is None:
-        message = lang.gettext("The file is too large (at most %(size)s).", size=lang.size(MAX_UPLOAD_BYTES))
-        return await _page(ctx, 413, error=message)
+        return await _page(ctx, 413, error=too_large(lang))
     try:
         document = await run_in_threadpool(read_bytes, data, name)
     except ReadError as exc:

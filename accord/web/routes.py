@@ -1,7 +1,8 @@
 """The console's routes: every request gets its session, language and principal here.
 
 Pages are plain functions ``(Ctx) -> Response`` (see ``pages``); this module wraps them with the
-cookie handling, the CSRF check on every POST (before an upload is read) and the sign-in requirement.
+cookie handling, the CSRF check on every POST (before an upload is read), the upload pages' body cap
+(enforced while the body streams) and the sign-in requirement.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from accord.node import Node
 from accord.store.admin import Principal
 from accord.store.engine import read_transaction, write_transaction
-from accord.web import i18n
+from accord.web import i18n, logfiles
 from accord.web.render import STATIC_DIR, render
 from accord.web.session import Session, SessionCodec, csrf_ok, node_secret, principal_for
 
@@ -64,6 +65,14 @@ class Ctx:
 Page = Callable[[Ctx], Awaitable[Response]]
 
 
+@dataclass(frozen=True)
+class UploadCap:
+    """An upload page's cap (read per request, so tests can lower it) and its 413 sentence."""
+
+    limit: Callable[[], int]
+    message: Callable[[i18n.Lang], str]
+
+
 class CachedStatic(StaticFiles):
     """Static files with a long cache lifetime: their URLs carry a content hash."""
 
@@ -79,8 +88,13 @@ class Console:
         with write_transaction(node.engine) as conn:
             self.codec = SessionCodec(node_secret(conn))
 
-    def page(self, handler: Page, *, signed_in: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    def page(
+        self, handler: Page, *, signed_in: bool = True, upload: UploadCap | None = None
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            if upload is not None and request.method == "POST":
+                receive = logfiles.capped(request.scope, request.receive, upload.limit())
+                request = Request(request.scope, receive)
             try:
                 return await serve(request)
             finally:
@@ -102,17 +116,23 @@ class Console:
                 # Only a url-encoded body is read before its token is checked: any other body (a
                 # multipart upload) must bring the token in the query string, as the console's upload
                 # forms do in their action, so a forged upload is refused before a byte of it is read.
-                if _media_type(request) == "application/x-www-form-urlencoded":
-                    ctx.form = await request.form()
-                    token = ctx.form.get("csrf")
-                else:
-                    token = request.query_params.get("csrf")
-                if not csrf_ok(session, token):  # type: ignore[arg-type]
-                    msg = ctx.lang.gettext("This form has expired or did not come from this console.")
-                    response = ctx.render("error.html", 403, message=msg)
+                try:
+                    if _media_type(request) == "application/x-www-form-urlencoded":
+                        ctx.form = await request.form()
+                        token = ctx.form.get("csrf")
+                    else:
+                        token = request.query_params.get("csrf")
+                    if not csrf_ok(session, token):  # type: ignore[arg-type]
+                        msg = ctx.lang.gettext("This form has expired or did not come from this console.")
+                        response = ctx.render("error.html", 403, message=msg)
+                        return self._finish(request, response, ctx, remember)
+                    if ctx.form is None:
+                        ctx.form = await request.form()
+                except logfiles.UploadTooLarge:
+                    assert upload is not None  # only a capped body raises it
+                    response = ctx.render("error.html", 413, message=upload.message(ctx.lang))
+                    response.headers["connection"] = "close"  # else the server reads the rest to drop it
                     return self._finish(request, response, ctx, remember)
-                if ctx.form is None:
-                    ctx.form = await request.form()
             if signed_in and principal is None:
                 response: Response = RedirectResponse("/signin", status_code=303)
             else:
@@ -146,12 +166,16 @@ def _media_type(request: Request) -> str:
 
 def web_routes(node: Node) -> list[BaseRoute]:
     """The console's routes, to add to the node's Starlette app (served at ``/``)."""
-    from accord.web import audit, filing, pages, peers, publish, sweep
+    from accord.web import audit, errors, filing, pages, peers, publish, sweep
     from accord.web.sweep_jobs import SweepJobs
 
     console = Console(node)
     p = console.page
     sweeps = sweep.pages(SweepJobs())
+    log_cap = UploadCap(
+        lambda: logfiles.MAX_UPLOAD_BYTES, lambda lang: errors.explain(lang, logfiles.UploadTooLarge())
+    )
+    report_cap = UploadCap(lambda: publish.MAX_UPLOAD_BYTES, publish.too_large)
     return [
         Route("/", p(pages.home, signed_in=False), methods=["GET"]),
         Route("/signin", p(pages.signin_form, signed_in=False), methods=["GET"]),
@@ -161,10 +185,10 @@ def web_routes(node: Node) -> list[BaseRoute]:
         Route("/intel", p(pages.intel), methods=["GET"]),
         Route("/intel/{collection}/{object}", p(pages.stix_object), methods=["GET"]),
         Route("/publish", p(publish.publish_form), methods=["GET"]),
-        Route("/publish", p(publish.publish), methods=["POST"]),
+        Route("/publish", p(publish.publish, upload=report_cap), methods=["POST"]),
         Route("/peers", p(peers.peers_page), methods=["GET"]),
         Route("/sweep", p(sweeps["form"]), methods=["GET"]),
-        Route("/sweep", p(sweeps["start"]), methods=["POST"]),
+        Route("/sweep", p(sweeps["start"], upload=log_cap), methods=["POST"]),
         Route("/sweep/{job}", p(sweeps["job"]), methods=["GET"]),
         Route("/sweep/{job}/progress", p(sweeps["progress"]), methods=["GET"]),
         Route("/sweep/{job}/sightings", p(sweeps["send"]), methods=["POST"]),

@@ -3,10 +3,14 @@ a TLP:RED object one of them may not see, an object whose name is HTML, and a re
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
+from serving import free_port
 from stixgen import indicator
 from web_world import FROM_PEER, PEER, PRIVATE, RED_SECRET, XSS_NAME, World
 
@@ -76,3 +80,20 @@ def world(tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def app(world: World):
     return create_app(world.node)
+
+
+@pytest.fixture
+def base_url(world: World) -> Iterator[str]:
+    """The console served by uvicorn on a loopback port, for what the test client cannot show."""
+    port = free_port()
+    config = uvicorn.Config(create_app(world.node), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the console did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

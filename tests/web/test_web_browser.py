@@ -6,17 +6,11 @@ go to a temporary directory."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from serving import free_port
 from web_world import FROM_PEER, World, countersigned_by_peer, eve
-
-from accord.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -42,22 +36,6 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def base_url(world: World) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(world.node), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the console did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_sign_in_search_open_and_switch_languages(
