@@ -166,10 +166,12 @@ def select_page(
     the next page continues after the last row's date_added. ``after_seq`` instead reads in storage
     order after that ``seq`` (the push cursor: an import that kept an old date_added still comes
     after it)."""
-    if after_seq is not None:
-        return _storage_page(conn, collection_id, reader, f, after_seq, limit, columns)
-    if limit is not None and "date_added_us" not in columns:
-        columns = (*columns, "date_added_us")  # where the page ends (see _whole_ties)
+    by_seq = after_seq is not None
+    if by_seq and (f.ids or f.types or f.added_after_us is not None or after_us is not None):
+        raise ValueError("pages in storage order take only version keywords and spec versions")
+    end_column = "seq" if by_seq else "date_added_us"  # where a limited page ends
+    if limit is not None and end_column not in columns:
+        columns = (*columns, end_column)
     keywords = frozenset(v for v in f.versions if isinstance(v, str))
     exact = [v for v in f.versions if isinstance(v, int)]
     bounds = [v for v in (f.added_after_us, after_us) if v is not None]
@@ -185,6 +187,7 @@ def select_page(
         reader.peer is not None,
         before_us is not None,
         descending,
+        by_seq,
     )
     params: dict[str, Any] = {"collection_id": collection_id, **reader_params(reader)}
     if exact:
@@ -199,50 +202,17 @@ def select_page(
         params["after"] = max(bounds)
     if before_us is not None:
         params["before"] = before_us
+    if by_seq:
+        params["after_seq"] = after_seq
     if limit is None:
         return Page(list(conn.execute(statement, params)), False)
     params["limit_plus_one"] = limit + 1
     rows = list(conn.execute(statement, params))
     if len(rows) <= limit:
         return Page(rows, False)
-    return Page(_whole_ties(conn, statement, params, rows, limit), True)
-
-
-def _storage_page(
-    conn: Connection,
-    collection_id: int,
-    reader: Reader,
-    f: Filters,
-    after_seq: int,
-    limit: int | None,
-    columns: Sequence[str],
-) -> Page:
-    if f.ids or f.types or f.added_after_us is not None or any(isinstance(v, int) for v in f.versions):
-        raise ValueError("pages in storage order take only version keywords and spec versions")
-    if "seq" not in columns:
-        columns = (*columns, "seq")  # where the page ends
-    keywords = frozenset(v for v in f.versions if isinstance(v, str))
-    statement = _statement(
-        tuple(columns),
-        keywords,
-        False,
-        f.spec_versions is not None,
-        False,
-        False,
-        False,
-        limit is not None,
-        reader.peer is not None,
-        by_seq=True,
-    )
-    params: dict[str, Any] = {"collection_id": collection_id, "after_seq": after_seq, **reader_params(reader)}
-    if f.spec_versions is not None:
-        params["spec_versions"] = list(f.spec_versions)
-    if limit is not None:
-        params["limit_plus_one"] = limit + 1
-    rows = list(conn.execute(statement, params))
-    if limit is not None and len(rows) > limit:
+    if by_seq:  # seq is unique: no ties to keep together
         return Page(rows[:limit], True)
-    return Page(rows, False)
+    return Page(_whole_ties(conn, statement, params, rows, limit), True)
 
 
 def _whole_ties(

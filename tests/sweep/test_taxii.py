@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
+from medallion_server import medallion
 from taxii2client.v21 import Collection
 
 from .test_cli import EVENTS, INDICATORS, invoke
@@ -20,80 +16,10 @@ COLL = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 AUTH = ("sweeper", "s3cret")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    d = tmp_path_factory.mktemp("medallion")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    data = {
-        "/discovery": {
-            "title": "test",
-            "description": "",
-            "contact": "",
-            "default": f"{base}/api1/",
-            "api_roots": [f"{base}/api1/"],
-        },
-        "api1": {
-            "information": {
-                "title": "api1",
-                "description": "",
-                "versions": ["application/taxii+json;version=2.1"],
-                "max_content_length": 10_000_000,
-            },
-            "status": [],
-            "collections": [
-                {
-                    "id": COLL,
-                    "title": "sweep",
-                    "description": "",
-                    "can_read": True,
-                    "can_write": True,
-                    "media_types": ["application/stix+json;version=2.1"],
-                    "objects": [],
-                    "manifest": [],
-                }
-            ],
-        },
-    }
-    (d / "data.json").write_text(json.dumps(data))
-    config = {
-        "backend": {
-            "module": "medallion.backends.memory_backend",
-            "module_class": "MemoryBackend",
-            "filename": str(d / "data.json"),
-        },
-        "users": {AUTH[0]: AUTH[1]},
-        "taxii": {"max_page_size": 2},
-    }
-    (d / "config.json").write_text(json.dumps(config))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "medallion.scripts.run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            str(d / "config.json"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/taxii2/", auth=AUTH, timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        coll = Collection(f"{base}/api1/collections/{COLL}/", user=AUTH[0], password=AUTH[1])
+    with medallion(tmp_path_factory.mktemp("medallion"), COLL, AUTH, max_page_size=2) as root:
+        coll = Collection(f"{root}collections/{COLL}/", user=AUTH[0], password=AUTH[1])
         extra = [
             dict(
                 INDICATORS[0],
@@ -103,10 +29,7 @@ def node(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
             for i in range(1, 4)
         ]
         coll.add_objects({"objects": [*INDICATORS, *extra]}, wait_for_completion=True, poll_interval=0.2)
-        yield f"{base}/api1/", coll
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        yield root, coll
 
 
 def _sightings(coll: Collection) -> list[dict]:
