@@ -344,6 +344,12 @@ def import_(
         f"stored {report.stored}, already present {report.already}, refused {len(report.failed)}",
         file=sys.stderr,
     )
+    if report.redated:
+        print(
+            f"  {report.redated} kept date_added older than the collection's newest object: given this "
+            "node's time, so readers polling with added_after (peers' pull links) still see them",
+            file=sys.stderr,
+        )
     for outcome in report.failed[:10]:
         print(f"  {outcome.id or '(no id)'}: {outcome.message}", file=sys.stderr)
     if report.failed:

@@ -35,6 +35,7 @@ class ImportReport:
     stored: int = 0
     already: int = 0
     failed: list[Outcome] = field(default_factory=list)
+    redated: int = 0  # kept times older than the collection's newest, given the node's time instead
 
     def add(self, outcomes: list[Outcome]) -> None:
         for o in outcomes:
@@ -42,6 +43,7 @@ class ImportReport:
                 self.failed.append(o)
             elif o.stored:
                 self.stored += 1
+                self.redated += o.redated
             else:
                 self.already += 1
 
@@ -76,6 +78,9 @@ def import_objects(
     date_added: list[int | None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
+    if date_added is not None:  # oldest first: batches then keep each other's times (see _place_preset)
+        order = sorted(range(len(objects)), key=lambda i: (date_added[i] is None, date_added[i] or 0))
+        objects, date_added = [objects[i] for i in order], [date_added[i] for i in order]
     for start in range(0, len(objects), BATCH):
         batch = objects[start : start + BATCH]
         with write_transaction(engine) as conn:
@@ -186,6 +191,7 @@ def import_medallion(
             report_part = import_objects(engine, coll, producer, objects, date_added=dates)
             report.stored += report_part.stored
             report.already += report_part.already
+            report.redated += report_part.redated
             report.failed.extend(report_part.failed)
     return report
 

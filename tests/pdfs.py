@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fpdf import FPDF
+
+# A fixed date keeps the bytes (and so pytest's test ids, which xdist workers compare) the same each run.
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make_pdf(lines: list[str]) -> bytes:
     pdf = FPDF()
+    pdf.set_creation_date(FIXED_DATE)
     pdf.add_page()
     pdf.set_font("helvetica", size=11)
     for line in lines:

@@ -67,6 +67,7 @@ class Outcome(NamedTuple):
     stored: bool = False
     date_added_us: int | None = None
     refused: bool = False  # refused by the arrival policy of a peer link (recorded by the caller)
+    redated: bool = False  # an imported date_added not after the collection's newest: the node's time given
 
 
 # Decides whether an object may not be accepted, from its explicit TLP marking (None when
@@ -86,6 +87,7 @@ class _Candidate:
     tlp: TLP
     recipients: str  # "|a|b|" as stored, "" when none
     date_added_us: int | None = None
+    redated: bool = False
 
 
 # Built once: a POST runs these every time, and building a statement costs more than running it.
@@ -232,8 +234,9 @@ def add_objects(
 ) -> list[Outcome]:
     """Store every valid object of ``objects``; one Outcome per object, in order.
 
-    ``date_added`` (import only) keeps the times another server gave the objects; values that
-    would collide inside the collection are moved forward by a microsecond.
+    ``date_added`` (import only) keeps the times another server gave the objects where they come
+    after the collection's newest (see ``_place_preset``); values that would collide inside the
+    collection are moved forward by a microsecond.
 
     ``writer``: the view of an untrusted writer (a TAXII client, a peer, a console user). Each
     organization's versions of an id are a history of their own: for such a writer an id another
@@ -347,7 +350,9 @@ def add_objects(
         _insert(conn, coll, producer, to_store, source)
         for index, cand in to_store:
             version = cand.version or format_us(cand.date_added_us or 0)
-            outcomes[index] = Outcome(cand.stix_id, version, True, None, True, cand.date_added_us)
+            outcomes[index] = Outcome(
+                cand.stix_id, version, True, None, True, cand.date_added_us, redated=cand.redated
+            )
     return [o for o in outcomes if o is not None]
 
 
@@ -361,7 +366,7 @@ def _insert(
     preset = [c for _, c in to_store if c.date_added_us is not None]
     fresh = [c for _, c in to_store if c.date_added_us is None]
     if preset:
-        _place_preset(conn, coll, preset)
+        fresh.extend(_place_preset(conn, coll, preset))
     if fresh:
         offsets, span = _class_runs(fresh)
         first = allocate(conn, span)
@@ -508,26 +513,35 @@ def _apply_tombstone(conn: Connection, coll: Collection, producer: Org, tomb: di
     )
 
 
-def _place_preset(conn: Connection, coll: Collection, preset: list[_Candidate]) -> None:
-    """Keep imported date_added values, nudged forward where two would collide.
+def _place_preset(conn: Connection, coll: Collection, preset: list[_Candidate]) -> list[_Candidate]:
+    """Keep imported date_added values that come after the collection's newest; return the others.
+
+    A collection's date_added only grows with its storage order, so every TAXII reader that polls
+    with ``added_after`` (a peer's pull link included) sees each object once: an imported time
+    older than the collection's newest would be behind every such cursor, so those objects get the
+    node's time instead (``redated``). A migration into a new collection keeps all its times; kept
+    times that would collide move forward by a microsecond.
 
     The node clock is locked first, as for fresh objects: writers stay serialized, so rows commit
     in ``seq`` order and a reader following ``seq`` (sighting routing) never passes over a row that
     commits later.
     """
     conn.execute(sa.select(node_clock.c.last_us).where(node_clock.c.id == 1).with_for_update())
-    lowest = min(c.date_added_us or 0 for c in preset)
-    taken = set(
-        conn.execute(
-            sa.select(stix_object.c.date_added_us).where(
-                stix_object.c.collection_id == coll.id, stix_object.c.date_added_us >= lowest
-            )
-        ).scalars()
-    )
+    newest = conn.execute(
+        sa.select(sa.func.max(stix_object.c.date_added_us)).where(stix_object.c.collection_id == coll.id)
+    ).scalar()
+    redated: list[_Candidate] = []
+    taken: set[int] = set()
     for cand in sorted(preset, key=lambda c: c.date_added_us or 0):
         value = cand.date_added_us or 0
+        if newest is not None and value <= newest:
+            cand.date_added_us, cand.redated = None, True
+            redated.append(cand)
+            continue
         while value in taken:
             value += 1
         taken.add(value)
         cand.date_added_us = value
-    advance_clock(conn, max(taken))
+    if taken:
+        advance_clock(conn, max(taken))
+    return redated

@@ -1,8 +1,8 @@
 """Sightings go home even when imported with the same date_added in two collections.
 
-date_added is unique only per collection, and imports keep the times another server gave; the
-routing cursor is the global seq, so neither a page boundary between two equal times nor a sighting
-imported after the cursor passed its time loses anything.
+date_added is unique only per collection, and imports keep the times another server gave (where they
+come after the collection's newest); the routing cursor is the global seq, so neither a page boundary
+between two equal times nor a sighting imported after the cursor passed its time loses anything.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ def test_colliding_import_times_in_two_collections_skip_no_sighting(
             )
             root = admin.find_root(conn, admin.DEFAULT_ROOT)
             soc = admin.add_org(conn, "soc")
-            one, two, three = (admin.add_collection(conn, root, t, default_tlp=TLP.GREEN) for t in "123")
-            assert add_objects(conn, one, home.org, [shared], source="cert-a")[0].stored
+            held, one, two, three = (
+                admin.add_collection(conn, root, t, default_tlp=TLP.GREEN) for t in "0123"
+            )
+            assert add_objects(conn, held, home.org, [shared], source="cert-a")[0].stored
             # Two sightings imported into two collections with the very same date_added.
             for coll, name in ((one, "s1"), (two, "s2")):
                 done = add_objects(conn, coll, soc, [sighting(name, shared["id"])], date_added=[T])
@@ -72,7 +74,7 @@ def test_colliding_import_times_in_two_collections_skip_no_sighting(
         with write_transaction(b.engine) as conn:
             assert add_objects(conn, three, soc, [sighting("s3", shared["id"])], date_added=[T])[0].stored
             late = add_objects(conn, one, soc, [sighting("s4", shared["id"])], date_added=[T - 3_600_000_000])
-            assert late[0].stored
+            assert late[0].stored and late[0].redated  # older than collection one's newest
         assert sync_peer(b.engine, "cert-a").sightings == 2
         names = ("s1", "s2", "s3", "s4")
         assert {o["id"] for o in a.stored(a_sightings)} == {stix_id("sighting", n) for n in names}

@@ -152,6 +152,7 @@ def test_pasted_text_preview_lists_each_indicator_with_its_sentence(app, world: 
         ),
         ("report.pdf", make_pdf(["Campaign against West African banks", SENTENCE])),
     ],
+    ids=["txt", "html", "pdf"],
 )
 def test_an_uploaded_report_is_read_like_accord_extract_reads_it(
     app, world: World, name: str, data: bytes
