@@ -21,6 +21,11 @@ class PeerError(RuntimeError):
     """A call to a peer failed; the message says how, in one line."""
 
 
+class PeerUnreachable(PeerError):
+    """The peer could not be reached at all (refused, reset, timed out): a partition or a node down,
+    as opposed to a peer that answered wrongly."""
+
+
 @dataclass
 class Page:
     objects: list[Any]
@@ -69,8 +74,18 @@ class PeerClient:
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             return self.http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise PeerUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}".strip()) from None
         except httpx.HTTPError as exc:
             raise PeerError(f"{method} {url}: {type(exc).__name__}: {exc}".strip()) from None
+
+    def answers(self) -> bool:
+        """Whether the peer's API root answers this token now (the cheap call that ends a backoff)."""
+        try:
+            self.resource(self.base)
+        except PeerError:
+            return False
+        return True
 
     def resource(self, url: str) -> dict[str, Any]:
         """A TAXII resource (discovery, API root, collections) by absolute URL; a refused token is

@@ -1,7 +1,9 @@
 """Running sync passes: once on demand, or continuously in the background of `accord serve`.
 
 Each peer gets its own thread, so a peer that is down or slow never delays the others; a failing
-peer is retried with exponential backoff, and every failure is kept for `accord peer list`.
+peer is retried with exponential backoff, and every failure is kept for `accord peer list`. A peer
+that could not be reached at all (down, or cut off by a partition) is probed once an interval while
+it waits, so a link resumes within an interval of the peer's return rather than after the backoff.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.engine import Engine
 from accord.stix.timestamps import now_us
 from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import peer as peer_table
-from accord.sync.client import PeerClient, PeerError
+from accord.sync.client import PeerClient, PeerError, PeerUnreachable
 from accord.sync.exchange import PassResult, pull, push, route_sightings
 from accord.sync.peers import get_peer, list_peers
 from accord.sync.sealing import PeerKeyError
@@ -48,7 +50,7 @@ def sync_peer(engine: Engine, name: str) -> PassResult:
                 .where(peer_table.c.id == peer.id)
                 .values(last_error=message, last_error_us=now_us(), failures=peer_table.c.failures + 1)
             )
-        raise PeerError(message) from None
+        raise (PeerUnreachable if isinstance(exc, PeerUnreachable) else PeerError)(message) from None
     with write_transaction(engine) as conn:
         conn.execute(
             peer_table.update().where(peer_table.c.id == peer.id).values(last_success_us=now_us(), failures=0)
@@ -116,11 +118,23 @@ class SyncLoop:
             if peer is None or not peer.enabled:
                 return
             started = time.monotonic()
+            unreachable = False
             try:
                 sync_peer(self.engine, name)
                 failures = 0
             except PeerError as exc:
                 log.warning("sync with %s failed: %s", name, exc)
                 failures = peer.failures + 1
-            delay = backoff_delay(peer.interval_s, failures) - (time.monotonic() - started)
-            self.stop_event.wait(max(delay, 0.05))
+                unreachable = isinstance(exc, PeerUnreachable)
+            deadline = started + backoff_delay(peer.interval_s, failures)
+            if not unreachable:
+                self.stop_event.wait(max(deadline - time.monotonic(), 0.05))
+                continue
+            # Unreachable: probe once an interval and pass again as soon as the peer answers.
+            while not self.stop_event.wait(max(min(peer.interval_s, deadline - time.monotonic()), 0.05)):
+                if time.monotonic() >= deadline:
+                    break
+                with PeerClient(peer.url, peer.token) as probe:
+                    if probe.answers():
+                        log.info("sync with %s: the peer answers again, passing now", name)
+                        break

@@ -82,6 +82,7 @@ class LinkReport:
     crossing: dict[str, dict[str, int]] = field(default_factory=dict)  # push collection -> TLP -> count
     last_error: str | None = None
     lag_s: float | None = None  # since the last successful pass
+    other_root: str | None = None  # the peer answered, at this API root rather than the stored URL
 
 
 def check_peer(engine: Engine, name: str) -> LinkReport:
@@ -106,10 +107,12 @@ def check_peer(engine: Engine, name: str) -> LinkReport:
     reads = [link.remote_collection for link in found.links if link.direction == "pull"]
     writes = [link.remote_collection for link in found.links if link.direction == "push"]
     writes += [found.sightings_collection] if found.sightings_collection else []
+    other_root = None
     try:
         root = api_root_of(found.url, secret)
         check_collections(root, secret, reads, writes, name)
-        outbound = "ok" if root == found.url else f"ok, but the stored URL is not the API root {root}"
+        other_root = None if root == found.url else root
+        outbound = "ok" if other_root is None else f"ok, but the stored URL is not the API root {root}"
     except PeerError as exc:
         outbound = str(exc)
     return LinkReport(
@@ -120,6 +123,7 @@ def check_peer(engine: Engine, name: str) -> LinkReport:
         crossing,
         found.last_error,
         (now_us() - found.last_success_us) / 1e6 if found.last_success_us else None,
+        other_root,
     )
 
 

@@ -187,6 +187,8 @@ def web_routes(node: Node) -> list[BaseRoute]:
         Route("/publish", p(publish.publish_form), methods=["GET"]),
         Route("/publish", p(publish.publish, upload=report_cap), methods=["POST"]),
         Route("/peers", p(peers.peers_page), methods=["GET"]),
+        Route("/peers/check", p(peers.peer_check_again), methods=["GET"]),
+        Route("/peers/check", p(peers.peer_check), methods=["POST"]),
         Route("/sweep", p(sweeps["form"]), methods=["GET"]),
         Route("/sweep", p(sweeps["start"], upload=log_cap), methods=["POST"]),
         Route("/sweep/{job}", p(sweeps["job"]), methods=["GET"]),

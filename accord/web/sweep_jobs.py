@@ -157,8 +157,6 @@ def _identity(conn: Connection, principal: Principal) -> dict[str, Any]:
 
 def run_sweep(engine: Engine, job: Job, principal: Principal, path: Path) -> None:
     """The job's work; every failure ends up in ``job.error`` for the page to explain."""
-    import stix2
-
     from accord import sweep  # polars and friends load with the first sweep, not with the server
     from accord.sweep.falsepositives import FalsePositives
 
@@ -182,8 +180,7 @@ def run_sweep(engine: Engine, job: Job, principal: Principal, path: Path) -> Non
         job.malformed = result.malformed_count
         job.not_evaluated = len(result.problems)
         job.matches = int(result.counts["count"].sum() or 0)
-        sightings = sweep.build_sightings(result.counts, comp, stix2.Identity(**who))
-        job.sightings = [who, *(orjson.loads(s.serialize()) for s in sightings)]
+        job.sightings = [who, *sweep.build_sightings(result.counts, comp, who)]
         job.sighted = sorted(
             (
                 Sighted(

@@ -63,9 +63,15 @@ def test_a_peer_going_down_does_not_block_the_others_and_catches_up(make_node) -
         timeout=60,
     )
     assert "failing" in listing.stdout and "ConnectError" in listing.stdout
+    # Four failures: the backoff is now 16 intervals, but a peer that could not be reached is probed
+    # each interval, and the pass that catches up follows the first probe it answers.
+    wait_for(lambda: b.peer_state("a").failures >= 4, what="a's backoff at its cap")
     a.start()
     wait_for(lambda: b.names(b_from_a) == {"a-1", "a-2"}, timeout=60, what="catch-up after a comes back")
     wait_for(lambda: b.peer_state("a").failures == 0, what="failures reset")
+    log = b.log.read_text()
+    back = log.index("sync with a: the peer answers again, passing now")
+    assert "sync with a: pulled 1," in log[back:]
 
 
 class _Garbage(BaseHTTPRequestHandler):

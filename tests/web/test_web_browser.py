@@ -1,5 +1,6 @@
 """The console in a real browser (Debian's chromium driven by Playwright): sign in, search, open an
-object, switch to Arabic then Chinese; sweep a log, send its sightings, verify the audit log.
+object, switch to Arabic then Chinese; sweep a log, send its sightings, verify the audit log; check a
+peer link.
 Set ACCORD_SCREENSHOTS=docs/screenshots to refresh the documentation's screenshots; otherwise they
 go to a temporary directory."""
 
@@ -11,6 +12,10 @@ from pathlib import Path
 
 import pytest
 from web_world import FROM_PEER, World, countersigned_by_peer, eve
+
+from accord.store import admin
+from accord.store.engine import write_transaction
+from accord.sync.peers import add_peer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -171,4 +176,30 @@ def test_sweep_a_log_send_the_sightings_and_verify_the_audit_log(
         page.wait_for_selector("#verify-outcome")
         assert page.locator("#verify-outcome").inner_text().startswith(verified)
         page.screenshot(path=shots / f"audit-{code}.png", full_page=True)
+    context.close()
+
+
+def test_check_a_peer_from_the_peers_page(browser, base_url: str, world: World, tmp_path: Path) -> None:
+    """The console's node as its own peer (its TAXII API is served next to the console): "Check"
+    calls it with the token it issued, and the outcome shows under that peer's card."""
+    with write_transaction(world.node.engine) as conn:
+        loop = admin.add_org(conn, "loopback")
+        token = admin.create_token(conn, loop)
+        admin.grant(conn, admin.collection_by_uuid(conn, world.shared_uuid), loop, read=True, write=True)
+        add_peer(conn, "loopback", f"{base_url}/default/", token, pushes=[f"{world.shared_uuid}:shared"])
+    context = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(base_url + "/signin")
+    page.fill("input[name=token]", world.admin_token)
+    page.click("form[action='/signin'] button")
+    page.wait_for_url("**/dashboard")
+    page.click("nav a[href='/peers']")
+    card = page.locator("section.card", has=page.locator("h2", has_text="loopback"))
+    card.locator("form.peer-check button").click()
+    page.wait_for_selector("#check-result")
+    result = card.locator("#check-result")
+    assert result.locator("#check-outbound").inner_text() == "ok"
+    assert result.locator("table.crossing td[data-tlp='TLP:GREEN']").inner_text() != "0"
+    assert page.locator("#check-result").count() == 1
+    page.screenshot(path=tmp_path / "peers-check-en.png")  # not one of the documentation's screenshots
     context.close()
