@@ -454,10 +454,20 @@ def peer_add(
             sightings_collection=sightings,
             identity_id=identity,
         )
-        if not any(admin.rights(conn, c, added.org)[0] for c in admin.list_collections(conn)):
-            err.print(
+        rights = [admin.rights(conn, c, added.org) for c in admin.list_collections(conn)]
+        readable = any(read for read, _ in rights)
+        if not readable:
+            print(
                 f"note: {name} may read no collection here, so it can pull nothing from you: "
-                f"accord collection grant COLLECTION --org {name} --read"
+                f"accord collection grant COLLECTION --org {name} --read",
+                file=sys.stderr,
+            )
+        if (pushes or readable) and not any(write for _, write in rights):
+            print(
+                f"note: {name} may write no collection here, so sightings of the indicators you share "
+                f"cannot come back: accord collection grant SIGHTINGS_COLLECTION --org {name} --write "
+                f"(its link to you names that collection with --sightings)",
+                file=sys.stderr,
             )
         print(added.org.identity_id)
 

@@ -55,6 +55,9 @@ def test_peer_add_finds_the_api_root_and_refuses_a_wrong_setup_at_once(make_node
     added = accord(b, "peer", "add", "cert-a", "--url", discovery, "--token", token, *links)
     assert added.returncode == 0, added.stderr
     assert "cert-a may read no collection here" in added.stderr  # the documented grant, named
+    # B pushes to A: A's sightings of those indicators need a collection here that A may write.
+    assert "cert-a may write no collection here" in added.stderr
+    assert "accord collection grant SIGHTINGS_COLLECTION --org cert-a --write" in added.stderr
     with read_transaction(b.engine) as conn:
         assert get_peer(conn, "cert-a").url == a.root
 
