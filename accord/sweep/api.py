@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import IO
 
 import polars as pl
-import stix2
 
 from accord.sweep import dask_runner, runner, sightings
 from accord.sweep.falsepositives import FalsePositives
@@ -53,7 +52,9 @@ def sweep(
     return result
 
 
-def sightings_bundle(result: SweepResult, comp: Compiled, who: stix2.Identity | None = None) -> stix2.Bundle:
-    """STIX bundle with the sweeping identity and one sighting per matched indicator."""
+def sightings_bundle(
+    result: SweepResult, comp: Compiled, who: sightings.StixObject | None = None
+) -> sightings.StixObject:
+    """STIX 2.1 bundle (a dict) with the sweeping identity and one sighting per matched indicator."""
     who = who or sightings.identity()
     return sightings.bundle(sightings.build_sightings(result.counts, comp, who), who)

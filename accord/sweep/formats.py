@@ -14,6 +14,9 @@ ROLES = ("src_ip", "dst_ip", "ip", "src_port", "dst_port", "domain", "url", "ema
     f"hash:{a}" for a in ("MD5", "SHA-1", "SHA-256", "SHA-512")
 )
 
+# the role of a field read only to build another's value (the port of an EVE/Zeek request URL)
+AUX = "aux"
+
 # roles whose fields may hold several values: a JSON list or "Name <addr>, addr2" text (SMTP records)
 LIST_ROLES = frozenset({"email"})
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
 
 import idna
 
@@ -87,52 +86,127 @@ def _pct(m: re.Match[str]) -> str:
     return chr(byte) if byte in _UNRESERVED else "%" + m.group(1).upper()
 
 
+def _pct_normal(text: str) -> str:
+    """RFC 3986 6.2.2.1-6.2.2.2: escapes of unreserved characters decoded, the others' hex upper-cased."""
+    return _PCT.sub(_pct, text) if "%" in text else text
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, step by step: `.` and `..` segments removed, `..` also removing its parent."""
+    out: list[str] = []
+    rest = path
+    while rest:
+        if rest.startswith("../"):
+            rest = rest[3:]
+        elif rest.startswith("./"):
+            rest = rest[2:]
+        elif rest.startswith("/./"):
+            rest = rest[2:]
+        elif rest == "/.":
+            rest = "/"
+        elif rest.startswith("/../") or rest == "/..":
+            rest = "/" + rest[4:]
+            if out:
+                out.pop()
+        elif rest in (".", ".."):
+            rest = ""
+        else:
+            cut = rest.find("/", 1)
+            seg, rest = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+            out.append(seg)
+    return "".join(out)
+
+
+def _path(path: str, scheme: str) -> str:
+    """Path of a URL with an authority: escapes normalized, dot segments removed, empty is `/` for the
+    schemes that define it so (RFC 3986 6.2.3; the WHATWG "special" schemes with a default port)."""
+    path = _pct_normal(path)
+    if "/." in path:
+        path = remove_dot_segments(path)
+    return path or ("/" if scheme in _DEFAULT_PORTS else "")
+
+
 _URL_CHARS = r"[A-Za-z0-9._~!$&()*+,;=:@/-]"  # unreserved, sub-delims, : @ / (no %, ?, #, [, ')
 _PLAIN_URL = re.compile(
-    rf"([A-Za-z][A-Za-z0-9+.-]*)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(/{_URL_CHARS}*)?(?:\?((?:{_URL_CHARS}|\?)+))?"
+    rf"([A-Za-z][A-Za-z0-9+.-]*)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{{1,5}}))?"
+    rf"(/{_URL_CHARS}*)?(?:\?((?:{_URL_CHARS}|\?)+))?"
 )
+# RFC 3986 appendix B, with the scheme held to its syntax (3.1) and an authority required
+_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(\?[^#]*)?(?:#.*)?", re.S)
+_PORT = re.compile(r"[0-9]*")
+
+
+def _authority(authority: str, scheme: str) -> str | None:
+    """userinfo@host:port in canonical form (see `url`), or None if it is not a valid authority."""
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            return None
+        host, port = hostport[: end + 1], hostport[end + 1 :]
+        if port and not port.startswith(":"):
+            return None
+        port = port[1:]
+        inner = _pct_normal(host[1:-1]).lower()
+        host = "[" + (ip(inner) or inner) + "]"
+    else:
+        host, _, port = hostport.partition(":")
+        if ":" in port:
+            return None
+        host = domain(_pct_normal(host)) or ""  # lowercase, IDN as punycode, no trailing dot
+        if "%" in host:
+            host = _pct_normal(host)  # `domain` lower-cased the hex of the remaining escapes
+    if not host or not _PORT.fullmatch(port) or (port and int(port) > 65535):
+        return None
+    if port and _DEFAULT_PORTS.get(scheme) != int(port):
+        host += f":{int(port)}"  # an empty port, or the scheme's default, is dropped with its ":"
+    return (_pct_normal(userinfo) + "@" if at else "") + host
 
 
 @lru_cache(maxsize=262144)
 def url(value: str) -> str | None:
-    """RFC 3986 normalization: case of scheme/host, default port, fragment, unreserved escapes, empty path."""
+    """Canonical form of an absolute URL with an authority (None for anything else): RFC 3986 6.2.2
+    (scheme and host lowercase, escape hex uppercase, escapes of unreserved characters decoded, dot
+    segments removed) and 6.2.3 (default port, empty port, empty path of http(s) as `/`); the fragment is
+    dropped, the host is a canonical domain (IDN as punycode, no trailing dot) or IP literal. The rules
+    and their cases are tabled in docs/sweep.md."""
     v = value.strip()
     plain = _PLAIN_URL.fullmatch(v)
-    if plain:  # no port, userinfo, escape, IP literal or fragment: only case and the empty path change
-        scheme, host, path, query = plain.groups()
-        out = f"{scheme.lower()}://{host.lower()}{path or '/'}"
+    if plain:  # no userinfo, escape, IP literal or fragment: case, port, the path and "/" change
+        scheme, host, port, path, query = plain.groups()
+        scheme = scheme.lower()
+        host = host.lower()
+        if port is not None:
+            if int(port) > 65535:
+                return None
+            if _DEFAULT_PORTS.get(scheme) != int(port):
+                host += f":{int(port)}"
+        path = path or ""
+        if "/." in path:
+            path = remove_dot_segments(path)
+        out = f"{scheme}://{host}{path or ('/' if scheme in _DEFAULT_PORTS else '')}"
         return f"{out}?{query}" if query else out
-    try:
-        parts = urlsplit(v)
-        port = parts.port
-    except ValueError:
+    m = _URI.fullmatch(v)
+    if m is None:
         return None
-    if not parts.scheme or not parts.netloc:
+    scheme, authority, path, query = m.groups()
+    scheme = scheme.lower()
+    netloc = _authority(authority, scheme)
+    if netloc is None:
         return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if ":" in host:
-        host = "[" + (ip(host) or host) + "]"
-    else:
-        host = domain(host) or ""
-    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    netloc = (userinfo + "@" if userinfo else "") + host
-    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
-        netloc += f":{port}"
-    path = _PCT.sub(_pct, parts.path) or "/"
-    query = _PCT.sub(_pct, parts.query)
-    return urlunsplit((scheme, netloc, path, query, ""))
+    return f"{scheme}://{netloc}{_path(path, scheme)}{_pct_normal(query or '')}"
+
+
+_HOST_OF = re.compile(r"[a-z][a-z0-9+.-]*://(?:[^/?#]*@)?([^/?#:\[\]]+)")
 
 
 def url_host(value: str) -> str | None:
-    """Host of a URL as a canonical domain (None for IP-literal hosts)."""
-    try:
-        host = urlsplit(value.strip()).hostname
-    except ValueError:
+    """Host of a URL as a canonical domain (None for IP-literal hosts and what `url` rejects)."""
+    canon = url(value)
+    m = _HOST_OF.match(canon) if canon else None
+    if m is None or ip(m.group(1)):
         return None
-    if not host or ip(host):
-        return None
-    return domain(host)
+    return m.group(1)
 
 
 def hash_value(value: str) -> str:

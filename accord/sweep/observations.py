@@ -22,7 +22,8 @@ SCHEMA = {
 }
 V4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"  # noqa: E501
 EMAIL = r"[^\s\"'<>,;\[\]()]+@[^\s\"'<>,;\[\]()]+"
-_FAST_URL = r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
+# a port of 1-4 digits without a leading zero is a valid number as written (5 digits go the slow way)
+_FAST_URL = r"^https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[1-9][0-9]{0,3})?(?:/[^%#?\s]*(?:\?[^%#\s]+)?)?$"
 _HOST = r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?([^/:?\[\]]+)"
 
 
@@ -130,20 +131,32 @@ def email_rows(df: pl.DataFrame, field: str) -> pl.DataFrame:
 
 def url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(line, value) of the canonical URLs of a field and of their hosts. A URL already in a canonical
-    shape (lowercase http(s) host, no port, escape, fragment) is its own canonical form once it has a
-    path, and its host is the text between `//` and the next `/`: no regex capture is needed for it."""
+    shape (lowercase http(s) host, no escape, fragment or `/.`, a short port) is its own canonical form
+    once it has a path and its default port (`:80` of http, `:443` of https) is cut out, and its host is
+    the text between `//` and the next `/` or `:`: no regex capture is needed for it."""
     col = (
         df.select("line", pl.col(field).alias("raw"))
         .drop_nulls("raw")
         .with_columns(pl.col("raw").str.strip_chars())
     )
     raw = pl.col("raw")
-    fast = col["raw"].str.contains(_FAST_URL)
-    quick = col.filter(fast).select(
-        "line",
-        pl.when(raw.str.count_matches("/", literal=True) >= 3).then(raw).otherwise(raw + "/").alias("value"),
-        raw.str.split_exact("/", 3).struct.field("field_2").alias("host"),
-    )
+    # "/." may start a dot segment (RFC 3986 5.2.4): such paths go through `normalize.url`
+    fast = col["raw"].str.contains(_FAST_URL) & ~col["raw"].str.contains("/.", literal=True)
+    value = pl.when(raw.str.count_matches("/", literal=True) >= 3).then(raw).otherwise(raw + "/")
+    authority = raw.str.split_exact("/", 3).struct.field("field_2")
+    quick = col.filter(fast).select("line", value.alias("value"), authority.alias("host"))
+    if quick["host"].str.contains(":", literal=True).any():  # some have a port (checked per batch)
+        v, port = pl.col("value"), pl.col("host").str.split_exact(":", 1).struct.field("field_1")
+        # the first ":80" / ":443" of such a URL is its port: the scheme is followed by "//"
+        quick = quick.with_columns(
+            pl.when((port == "80") & v.str.starts_with("http:"))
+            .then(v.str.replace(":80", "", literal=True))
+            .when((port == "443") & v.str.starts_with("https:"))
+            .then(v.str.replace(":443", "", literal=True))
+            .otherwise(v)
+            .alias("value"),
+            pl.col("host").str.split_exact(":", 1).struct.field("field_0").alias("host"),
+        )
     slow = col.filter(~fast)
     if len(slow):
         canon = slow.select("line", _scalar(slow["raw"], normalize.url).alias("value")).drop_nulls("value")

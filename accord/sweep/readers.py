@@ -525,14 +525,34 @@ def parse_time(values: pl.Series) -> pl.Series:
     return out
 
 
-def _url_absolute(frame: pl.DataFrame, url_field: str, host_field: str) -> pl.DataFrame:
-    """EVE and Zeek log the request target and the Host separately; rebuild the URL a browser saw."""
+def _url_absolute(
+    frame: pl.DataFrame, url_field: str, host_field: str, port_field: str | None, server_port: str
+) -> pl.DataFrame:
+    """EVE and Zeek log the request target, the Host and the port apart; rebuild the URL the client
+    asked for: `http://` + host + `:port` + target. The port is the Host header's (`port_field`, EVE's
+    `http.http_port`), else the connection's server port (`server_port`), left out when it is 80 (the
+    default of http, the scheme of a logged cleartext request); a port that is no number makes a URL
+    `normalize.url` rejects. An IPv6 host gets its brackets; a host that has a port keeps it."""
     if url_field not in frame.columns or host_field not in frame.columns:
         return frame
     u, h = pl.col(url_field), pl.col(host_field)
+    parts: list[pl.Expr] = [pl.lit("http://"), h]
+    has_port: pl.Expr | None = None
+    if frame[host_field].str.contains(":", literal=True).any():  # rare: checked per batch, not per row
+        colons = h.str.count_matches(":", literal=True)
+        bracketed = h.str.starts_with("[")
+        parts[1] = pl.when((colons > 1) & ~bracketed).then(pl.lit("[") + h + pl.lit("]")).otherwise(h)
+        has_port = pl.when(bracketed).then(h.str.contains("]:", literal=True)).otherwise(colons == 1)
+    ports = [pl.col(f) for f in (port_field, server_port) if f and f in frame.columns]
+    if ports:
+        port = pl.coalesce(ports)
+        with_port = port != "80"  # null where there is no port: an empty part below
+        if has_port is not None:
+            with_port = with_port & ~has_port
+        parts.append(pl.when(with_port).then(pl.lit(":") + port))
     return frame.with_columns(
         pl.when(u.str.starts_with("/") & h.is_not_null())
-        .then(pl.lit("http://") + h + u)
+        .then(pl.concat_str([*parts, u], ignore_nulls=True))
         .otherwise(u)
         .alias(url_field)
     )
@@ -544,17 +564,25 @@ def resolve_roles(fmt: str, mapping: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
-# Formats that log a request's target and its Host apart: (target field, host field).
-_URL_HOSTS = {"eve": ("http.url", "http.hostname"), "zeek": ("uri", "host")}
+# Formats that log a request's target, Host and port apart: (target field, host field, port of the Host
+# header or None, server port of the connection).
+_URL_PARTS: dict[str, tuple[str, str, str | None, str]] = {
+    "eve": ("http.url", "http.hostname", "http.http_port", "dest_port"),
+    "zeek": ("uri", "host", None, "id.resp_p"),
+}
 
 
 def needed_roles(fmt: str, roles: dict[str, str], kinds: frozenset[str] | None) -> dict[str, str]:
     """The fields some lookup of `kinds` can use (None: all). Fields nobody looks up are not read: on
     EVE with the usual indicator kinds that is a quarter of the parse and most of the Arrow copy."""
     keep = {f: r for f, r in roles.items() if observations.needed(r, kinds)}
-    target, host = _URL_HOSTS.get(fmt, ("", ""))
-    if target in keep and host in roles:
-        keep[host] = roles[host]  # the Host makes a logged request target an absolute URL
+    target, host, port, server_port = _URL_PARTS.get(fmt, ("", "", None, ""))
+    if target in keep:  # the Host and the port make a logged request target an absolute URL
+        if host in roles:
+            keep[host] = roles[host]
+        for f in (port, server_port):
+            if f and f not in keep:
+                keep[f] = formats.AUX  # read for the URL only, not looked up
     return keep
 
 
@@ -580,9 +608,9 @@ class _Finish:
             raw = pl.col(tfield).cast(pl.Utf8) if has_time else pl.lit(None, pl.Utf8)
             frame = frame.with_columns(raw.alias("ts_raw"))
             tcol = "ts_raw"
-        if self.fmt in _URL_HOSTS:
-            frame = _url_absolute(frame, *_URL_HOSTS[self.fmt])
-        roles_now = {f: r for f, r in reader.roles.items() if f in frame.columns}
+        if self.fmt in _URL_PARTS:
+            frame = _url_absolute(frame, *_URL_PARTS[self.fmt])
+        roles_now = {f: r for f, r in reader.roles.items() if f in frame.columns and r != formats.AUX}
         return Batch(frame.select("line", tcol, *roles_now), roles_now, nbytes, bad, lines)
 
 

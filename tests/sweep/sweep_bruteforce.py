@@ -16,6 +16,7 @@ from functools import partial
 import stix2.patterns as sp
 from stix2.pattern_visitor import create_pattern_object
 from stix2matcher.matcher import match as matcher_match
+from stix2patterns.v21.pattern import Pattern as ParsedPattern
 
 from accord.sweep import normalize
 
@@ -47,7 +48,9 @@ def eve_objects(ev: dict) -> list[dict]:
     if http.get("url"):
         u = http["url"]
         if u.startswith("/") and http.get("hostname"):
-            u = "http://" + http["hostname"] + u
+            # the Host header's port, else the connection's, unless it is http's default (80)
+            port = http.get("http_port", ev.get("dest_port"))
+            u = "http://" + http["hostname"] + ("" if port in (None, 80) else f":{port}") + u
         canon = normalize.url(u)
         if canon:
             objs.append({"type": "url", "value": canon})
@@ -166,7 +169,16 @@ def _own(expr: object) -> bool:
     if not isinstance(expr, _OPS) or expr.negated:
         return False
     path = expr.lhs.object_type_name + ":" + ".".join(c.property_name for c in expr.lhs.property_path)
-    return path.replace("'", "") in _PATHS
+    path = path.replace("'", "")
+    if path.startswith("file:hashes."):  # the spellings `_cmp` reads (SHA256, sha-256, ...) as well
+        path = f"file:hashes.{normalize.hash_algo(path[12:])}"
+    return path in _PATHS
+
+
+def _has_not(pattern: str) -> bool:
+    """stix2's pattern objects drop NOT before IN/LIKE/MATCHES/ISSUBSET: read it from the inspector."""
+    comparisons = ParsedPattern(pattern).inspect().comparisons
+    return any(op.startswith("NOT ") for tests in comparisons.values() for _, op, _ in tests)
 
 
 def _obs(expr: object, objs: list[dict], exact_domains: bool) -> bool:
@@ -229,20 +241,21 @@ def evaluate(path: str, indicators: list[dict], exact_domains: bool = False) -> 
                 events.append((n, int(ts.timestamp()) * 1_000_000 + ts.microsecond, ev, eve_objects(ev)))
     out: dict[str, set[int]] = {}
     for ind in indicators:
-        if ind.get("revoked"):
-            continue
-        vf = _us(ind["valid_from"])
+        if ind.get("revoked") or ind.get("pattern_type", "stix") != "stix":
+            continue  # never matches / reported as not evaluated
+        # valid_from is required by STIX but missing in some feeds: the sweep then sets no lower bound
+        vf = _us(ind["valid_from"]) if ind.get("valid_from") else None
         vu = _us(ind["valid_until"]) if ind.get("valid_until") else None
         try:
             tree = create_pattern_object(ind["pattern"], version="2.1")
-            if not _own(tree):
+            if not _own(tree) or _has_not(ind["pattern"]):
                 raise ValueError("not evaluated here")
             fn = partial(_own_match, tree, exact_domains)
         except ValueError:
             fn = partial(_matcher, ind["pattern"])
         hits = set()
         for n, t, _, objs in events:
-            if t >= vf and (vu is None or t < vu) and fn(objs, stix_time(t)):
+            if (vf is None or t >= vf) and (vu is None or t < vu) and fn(objs, stix_time(t)):
                 hits.add(n)
         if hits:
             out[ind["id"]] = hits
