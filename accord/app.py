@@ -15,6 +15,7 @@ from accord.audit.http import AuditApi, head_signer
 from accord.cases.http import RfaApi
 from accord.cases.scheduler import escalation_loop
 from accord.node import Node
+from accord.private_sweep.http import PrivateSweepApi
 from accord.store.values import value_indexer
 from accord.sync.runner import SyncLoop
 from accord.taxii.endpoints import TaxiiApi
@@ -32,6 +33,7 @@ def create_app(node: Node, *, background: bool = False) -> Starlette:
     routes = (
         RfaApi(node, api.authenticator).routes()
         + AuditApi(node, api.authenticator).routes()
+        + PrivateSweepApi(node, api.authenticator).routes()
         + [
             Route("/taxii2/", api.discovery, methods=["GET"]),
             Route("/{root}/", api.api_root, methods=["GET"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import ExitStack
 from pathlib import Path
@@ -61,6 +60,16 @@ def sweep_command(
     no_false_positives: Annotated[
         bool, typer.Option("--no-false-positives", help="Apply no false-positive list.")
     ] = False,
+    private_from: Annotated[
+        str | None, typer.Option(help="Sweep privately against this peer's protected indicators.")
+    ] = None,
+    report_hits: Annotated[
+        bool, typer.Option("--report-hits", help="With --private-from: send the sightings to the peer.")
+    ] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option(envvar="ACCORD_DATA_DIR", help="This node's data (--private-from).")
+    ] = None,
+    db: Annotated[str | None, typer.Option(envvar="ACCORD_DB", help="This node's database URL.")] = None,
     threads: Annotated[
         int | None,
         typer.Option(
@@ -74,6 +83,8 @@ def sweep_command(
     if threads is not None:  # polars sizes its pool once, when first imported: below, not before
         os.environ["POLARS_MAX_THREADS"] = str(threads)
     # heavy modules (polars, DuckDB, stix2) load only when the command runs, not when the CLI starts
+    import orjson
+
     from accord.sweep import api, post, sightings
     from accord.sweep.falsepositives import FalsePositives
     from accord.sweep.indicators import IndicatorError, compile_indicators, load_objects
@@ -84,6 +95,31 @@ def sweep_command(
         raise _fail(f"unknown format {fmt!r} (one of auto, {', '.join(formats.FORMATS)})")
     if engine not in ("local", "dask"):
         raise _fail(f"unknown engine {engine!r} (local or dask)")
+    if private_from is not None:
+        from accord.private_sweep.command import run as private_run
+
+        if indicators is not None or node is not None or post_:
+            raise _fail("--private-from takes the indicators from the peer (no --indicators/--node/--post)")
+        try:
+            mapping = formats.parse_map(map_ or [])
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        opts = SweepOptions(
+            fmt=fmt, mapping=mapping, time_field=time_field, exact_domains=exact_domains, threads=threads
+        )
+        private_run(
+            logs,
+            private_from,
+            opts,
+            report_hits=report_hits,
+            out=out,
+            identity_name=identity_name,
+            data_dir=data_dir,
+            db=db,
+        )
+        return
+    if report_hits:
+        raise _fail("--report-hits goes with --private-from (a plain sweep posts with --post)")
     if indicators is None and node is None:
         raise _fail("give --indicators FILE, or --node URL --collection ID to fetch them")
     if (node or post_) and not (node and collection):
@@ -147,13 +183,11 @@ def sweep_command(
     sights = sightings.build_sightings(result.counts, comp, who)
     bundle = sightings.bundle(sights, who)
     if out:
-        out.write_text(bundle.serialize(pretty=False))
+        out.write_bytes(orjson.dumps(bundle))
     _summary(result, comp, len(sights))
     if post_:
         try:
-            status = post.post_objects(
-                node or "", collection or "", token, json.loads(bundle.serialize())["objects"]
-            )
+            status = post.post_objects(node or "", collection or "", token, bundle["objects"])
         except post.NodeError as exc:
             raise _fail(str(exc), 1) from exc
         typer.echo(f"posted {len(sights)} sightings to {collection}: {status}")

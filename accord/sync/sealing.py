@@ -199,5 +199,8 @@ def rotate_key(conn: Connection) -> Rotation:
     new = _create_key(pending)
     for pid, name, url, token in tokens:
         conn.execute(peer.update().where(peer.c.id == pid).values(token_sealed=_seal(new, name, url, token)))
+    from accord.private_sweep.keys import reseal_all  # private-sweep seeds are sealed with this key too
+
+    reseal_all(conn, old, new)
     set_setting(conn, KEY_ID_SETTING, new.id)
     return Rotation(old.id, new.id, len(tokens), pending, old.path)
