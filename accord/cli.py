@@ -9,36 +9,34 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.exc import OperationalError
 
 from accord.audit.command import audit_app
 from accord.cases.command import rfa_app
-from accord.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from accord.cli_support import DataDir, Db, err, fail, one_line_errors, opened
+from accord.config import DEFAULT_HOST, DEFAULT_PORT
 from accord.extract.command import extract_command
 from accord.gc_tuning import settle
 from accord.importers import (
-    ImportError_,
     import_medallion,
     import_objects,
     iter_export,
     read_medallion,
     read_objects,
 )
-from accord.node import Node, open_node
+from accord.misp.command import misp_app
+from accord.node import Node
 from accord.policy import Reader
 from accord.stix.markings import TLP
 from accord.store import admin
-from accord.store.engine import StoreError, read_transaction, write_transaction
+from accord.store.engine import read_transaction, write_transaction
 from accord.store.queries import Filters, select_page
 from accord.sweep.command import sweep_command
 
@@ -57,58 +55,9 @@ peer_app = typer.Typer(help="Peer nodes this node exchanges intelligence with.",
 app.add_typer(peer_app, name="peer")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rfa_app, name="rfa")
+app.add_typer(misp_app, name="misp")
 app.command("extract")(extract_command)
 app.command("sweep")(sweep_command)
-
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="ACCORD_DATA_DIR", help="Data directory [default: ./accord-data]"),
-]
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db", envvar="ACCORD_DB", help="Database URL [default: SQLite file in the data directory]"
-    ),
-]
-
-
-class CliError(Exception):
-    """Raised to stop a command with a one-line message."""
-
-
-def fail(message: str) -> None:
-    raise CliError(message)
-
-
-def one_line_errors(fn: F) -> F:
-    """Turn expected failures into one line on stderr and exit status 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (CliError, admin.AdminError, StoreError, ImportError_, ValueError, OperationalError) as exc:
-            text = str(exc.orig) if isinstance(exc, OperationalError) else str(exc)
-            print(f"accord: error: {' '.join(text.split())}", file=sys.stderr)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def opened(data_dir: Path | None, db: str | None, *, create: bool = False) -> Iterator[Node]:
-    """The node of ``--data-dir``/``--db``; only ``init`` and ``serve`` create one."""
-    node, token = open_node(Settings.load(data_dir, db), create=create)
-    if token:
-        err.print("[bold]Node created.[/bold] Administrator token (shown once):")
-        print(token, flush=True)
-    try:
-        yield node
-    finally:
-        node.close()
 
 
 def _split(value: str | None) -> list[str]:
@@ -498,10 +447,17 @@ def peer_set(
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Call the peer with a new URL or token first")
     ] = True,
+    private_sweep: Annotated[
+        str | None, typer.Option(help="Collection whose indicators the peer may sweep privately")
+    ] = None,
+    private_sweep_quota: Annotated[
+        int | None, typer.Option(help="Values the peer may have evaluated per UTC day (private sweep)")
+    ] = None,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:
-    """Change a peer link: its TLP limit, interval, credentials, or close it."""
+    """Change a peer link: its TLP limit, interval, credentials, private sweep, or close it."""
+    from accord.private_sweep import keys as private_keys
     from accord.sync.peers import get_peer, set_peer
 
     with opened(data_dir, db) as node:
@@ -525,6 +481,21 @@ def peer_set(
                 token=token,
                 url=url,
             )
+            if private_sweep is not None or private_sweep_quota is not None:
+                private_keys.configure(conn, name, private_sweep, private_sweep_quota)
+
+
+@peer_app.command("rotate-oprf-key")
+@one_line_errors
+def peer_rotate_oprf_key(
+    name: Annotated[str, typer.Argument(help="Peer name")], data_dir: DataDir = None, db: Db = None
+) -> None:
+    """A new private-sweep key for the peer: what it evaluated under the old key matches nothing now."""
+    from accord.private_sweep.keys import rotate
+
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        old, new = rotate(conn, name)
+    err.print(f"private-sweep key of {name}: {old} -> {new}")
 
 
 @peer_app.command("check")
@@ -584,10 +555,13 @@ def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
     """Peers with their status, cursors, last success, last error and lag."""
     from rich.table import Table
 
+    from accord.private_sweep import keys as private_keys
+    from accord.private_sweep.quota import left
     from accord.sync.peers import list_peers
 
     with opened(data_dir, db) as node, read_transaction(node.engine) as conn:
         peers = list_peers(conn)
+        private = {n: (ps, left(conn, ps)) for n, ps in private_keys.all_by_peer(conn).items()}
     table = Table("peer", "url", "max TLP", "status", "last success", "failures", "last error")
     links = Table("peer", "direction", "remote collection", "local collection", "cursor", "objects", "lag")
     for p in peers:
@@ -617,6 +591,18 @@ def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
     out = Console(width=200)
     out.print(table)
     out.print(links)
+    if private:
+        sweeps = Table("peer", "private sweep of", "key", "key created", "quota/day", "left today")
+        for name, (ps, remaining) in private.items():
+            sweeps.add_row(
+                name,
+                ps.collection_uuid,
+                ps.key_id,
+                _ago(ps.key_created_us),
+                f"{ps.daily_quota:,}",
+                f"{remaining:,}",
+            )
+        out.print(sweeps)
 
 
 @app.command("sync")

@@ -1,0 +1,88 @@
+"""`accord misp`: MISP feeds in and out (the REST API pull/push of issue #13 are not built yet)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accord.cli_support import DataDir, Db, one_line_errors, opened
+from accord.gc_tuning import settle
+from accord.misp.feed import open_feed
+from accord.misp.publish import publish_feed
+from accord.misp.pull import pull_feed
+from accord.store import admin
+from accord.store.engine import read_transaction
+
+misp_app = typer.Typer(help="MISP interoperability: feeds in and out (docs/misp.md).", no_args_is_help=True)
+feed_app = typer.Typer(
+    help="MISP feeds: manifest.json + <uuid>.json events + hashes.csv.", no_args_is_help=True
+)
+misp_app.add_typer(feed_app, name="feed")
+
+
+def _collection(conn: Any, collection_id: str) -> admin.Collection:
+    coll = admin.collection_by_uuid(conn, collection_id)
+    if coll is None:
+        raise admin.AdminError(f"no collection {collection_id}")
+    return coll
+
+
+@feed_app.command("pull")
+@one_line_errors
+def feed_pull(
+    source: Annotated[str, typer.Argument(help="Feed directory or base URL (holding manifest.json)")],
+    collection: Annotated[str, typer.Option(help="Collection id to store the events in")],
+    producer: Annotated[str, typer.Option(help="Organization recorded as producer")] = admin.ADMIN_ORG,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Store a MISP feed's events as STIX 2.1 (misp-stix), each event whole or not at all."""
+    with opened(data_dir, db) as node:
+        with read_transaction(node.engine) as conn:
+            coll = _collection(conn, collection)
+            org = admin.require_org(conn, producer)
+        feed = open_feed(source)
+        import misp_stix_converter  # noqa: F401  (loaded before settle(): frozen with the rest)
+
+        settle()  # as `accord import`: the collector skips what start-up loaded, runs less often
+        try:
+            report = pull_feed(node.engine, coll, org, feed)
+        finally:
+            feed.source.close()
+    print(
+        f"events {report.events}: stored {report.stored} objects, already present {report.already}, "
+        f"unchanged events {report.unchanged}, unpublished {report.unpublished}, "
+        f"deleted versions {report.deleted}, failed events {len(report.failed)}",
+        file=sys.stderr,
+    )
+    for uid, message in report.failed:
+        print(f"  event {uid}: {message}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@feed_app.command("publish")
+@one_line_errors
+def feed_publish(
+    collection: Annotated[str, typer.Option(help="Collection id")],
+    out: Annotated[Path, typer.Option(help="Directory to write the feed to")],
+    as_org: Annotated[
+        str, typer.Option("--as", help="Publish only what this organization may see (policy applied)")
+    ],
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Write a MISP feed of what an organization may see in a collection."""
+    with opened(data_dir, db) as node:
+        with read_transaction(node.engine) as conn:
+            coll = _collection(conn, collection)
+            reader = admin.reader_of(conn, coll, as_org)
+        report = publish_feed(node.engine, coll, reader, out)
+    print(f"events {report.events} ({report.objects} objects), failed {len(report.failed)}", file=sys.stderr)
+    for uid, message in report.failed:
+        print(f"  event {uid}: {message}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)
