@@ -22,6 +22,9 @@ and never back to the node it came from. The receiving node checks the same on a
 (``arrival_refusal``).
 
 Conditions use bound parameters (see ``reader_params``) so statements built once are reused.
+
+The one path that uses objects its caller may not read is the private sweep (``accord.private_sweep``):
+it hands out no object, only per-value OPRF tags and ids sealed under them (docs/security.md).
 """
 
 from __future__ import annotations
