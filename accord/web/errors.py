@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from accord.cases.objects import ARTICLE_29_2, InvalidRequest
 from accord.cases.states import InvalidTransition
 from accord.extract.readers import ReadError
+from accord.web import logfiles
 from accord.web.i18n import Lang
 from accord.web.labels import ACTION_LABELS, ARTICLE_29_2_LABELS, N_, STATE_LABELS
 from accord.web.logfiles import UploadTooLarge
@@ -155,7 +156,6 @@ OWN: dict[type[Exception], str] = {
     NoIndicators: N_(
         "Your organization sees no indicators in this collection: there is nothing to sweep for."
     ),
-    UploadTooLarge: N_("The uploaded log is too large (at most 1 GB)."),
 }
 LEADS: dict[type[Exception], str] = {
     InvalidTransition: N_("This action is not possible now."),
@@ -185,6 +185,10 @@ def _sweep_rules() -> list[Rule]:
 
 def explain(lang: Lang, exc: Exception) -> str:
     """The sentence to show for ``exc``, in ``lang``."""
+    if isinstance(exc, UploadTooLarge):  # the cap is a setting: say the one in force
+        return lang.gettext(
+            N_("The file is too large (at most %(size)s)."), size=lang.size(logfiles.MAX_UPLOAD_BYTES)
+        )
     for kind, message in OWN.items():
         if isinstance(exc, kind):
             return lang.gettext(message)

@@ -82,9 +82,9 @@ def test_the_refusal_is_translated(app, world: World) -> None:
 
 CAP = 1 << 20
 CHUNK = 64 * 1024
-REFUSALS = {
-    "/sweep": "The uploaded log is too large",
-    "/publish": "The file is too large",
+REFUSALS = {  # the cap in force, not a fixed figure
+    "/sweep": "The file is too large (at most 1 MB).",
+    "/publish": "The file is too large (at most 1 MB).",
 }
 
 
