@@ -11,7 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from accord.audit.command import audit_app
 from accord.cases.command import rfa_app
-from accord.cli_support import DataDir, Db, err, fail, one_line_errors, opened
+from accord.cli_support import DataDir, Db, err, fail, find_collection, one_line_errors, opened
 from accord.config import DEFAULT_HOST, DEFAULT_PORT
 from accord.extract.command import extract_command
 from accord.gc_tuning import settle
@@ -232,16 +232,8 @@ def collection_grant(
     """Set an organization's rights on a collection (replacing what it had)."""
     with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
         admin.grant(
-            conn, _find_collection(conn, collection_id), admin.require_org(conn, org), read=read, write=write
+            conn, find_collection(conn, collection_id), admin.require_org(conn, org), read=read, write=write
         )
-
-
-def _find_collection(conn: Any, collection_id: str) -> admin.Collection:
-    coll = admin.collection_by_uuid(conn, collection_id)
-    if coll is None:
-        fail(f"no collection {collection_id}")
-    assert coll is not None
-    return coll
 
 
 # -- import and export -----------------------------------------------------------------------------
@@ -282,7 +274,7 @@ def import_(
             objects = read_objects(file)
             settle()
             with read_transaction(node.engine) as conn:
-                coll = _find_collection(conn, collection or "")
+                coll = find_collection(conn, collection or "")
                 org = admin.require_org(conn, producer)
             with _progress() as bar:
                 task = bar.add_task(f"importing {file.name}", total=len(objects))
@@ -319,7 +311,7 @@ def export(
     """Write a STIX bundle of every version stored in a collection (the operator's backup)."""
     with opened(data_dir, db) as node:
         with read_transaction(node.engine) as conn:
-            coll = _find_collection(conn, collection)
+            coll = find_collection(conn, collection)
             reader = admin.reader_of(conn, coll, as_org) if as_org else None
         stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
         try:

@@ -63,6 +63,14 @@ def one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def find_collection(conn: Any, collection_id: str) -> admin.Collection:
+    """The collection of a ``--collection`` option, or the one-line error naming it."""
+    coll = admin.collection_by_uuid(conn, collection_id)
+    if coll is None:
+        raise CliError(f"no collection {collection_id}")
+    return coll
+
+
 @contextmanager
 def opened(data_dir: Path | None, db: str | None, *, create: bool = False) -> Iterator[Node]:
     """The node of ``--data-dir``/``--db``; only ``init`` and ``serve`` create one."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from accord.cli_support import DataDir, Db, one_line_errors, opened
+from accord.cli_support import DataDir, Db, find_collection, one_line_errors, opened
 from accord.gc_tuning import settle
 from accord.misp.feed import open_feed
 from accord.misp.publish import publish_feed
@@ -23,13 +23,6 @@ feed_app = typer.Typer(
 misp_app.add_typer(feed_app, name="feed")
 
 
-def _collection(conn: Any, collection_id: str) -> admin.Collection:
-    coll = admin.collection_by_uuid(conn, collection_id)
-    if coll is None:
-        raise admin.AdminError(f"no collection {collection_id}")
-    return coll
-
-
 @feed_app.command("pull")
 @one_line_errors
 def feed_pull(
@@ -42,7 +35,7 @@ def feed_pull(
     """Store a MISP feed's events as STIX 2.1 (misp-stix), each event whole or not at all."""
     with opened(data_dir, db) as node:
         with read_transaction(node.engine) as conn:
-            coll = _collection(conn, collection)
+            coll = find_collection(conn, collection)
             org = admin.require_org(conn, producer)
         feed = open_feed(source)
         import misp_stix_converter  # noqa: F401  (loaded before settle(): frozen with the rest)
@@ -78,7 +71,7 @@ def feed_publish(
     """Write a MISP feed of what an organization may see in a collection."""
     with opened(data_dir, db) as node:
         with read_transaction(node.engine) as conn:
-            coll = _collection(conn, collection)
+            coll = find_collection(conn, collection)
             reader = admin.reader_of(conn, coll, as_org)
         report = publish_feed(node.engine, coll, reader, out)
     print(f"events {report.events} ({report.objects} objects), failed {len(report.failed)}", file=sys.stderr)
