@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import accord, load, new_collection, read_feed, write_feed
+from misp_helpers import accord, load, new_collection, read_feed, write_feed
 
 from accord.misp.mapping import Sharing, is_tlp_tag, sharing_of
 from accord.misp.to_stix import EventError, convert_event
