@@ -68,15 +68,26 @@ def iter_objects(n: int, seed: int = 1) -> Iterator[Obj]:
             oid = new_id("identity")
             identities.append(oid)
             yield {
-                "type": "identity", "spec_version": "2.1", "id": oid, "created": created, "modified": created,
-                "name": f"Org {i}", "identity_class": "organization",
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": oid,
+                "created": created,
+                "modified": created,
+                "name": f"Org {i}",
+                "identity_class": "organization",
             }
         elif i < 4 or roll < 0.15:
             oid = new_id("malware")
             malware.append(oid)
             yield {
-                "type": "malware", "spec_version": "2.1", "id": oid, "created": created, "modified": created,
-                "name": f"{rng.choice(families)}-{i}", "is_family": True, "malware_types": ["trojan"],
+                "type": "malware",
+                "spec_version": "2.1",
+                "id": oid,
+                "created": created,
+                "modified": created,
+                "name": f"{rng.choice(families)}-{i}",
+                "is_family": True,
+                "malware_types": ["trojan"],
                 "created_by_ref": rng.choice(identities),
             }
         elif roll < 0.70 or not indicators:
@@ -91,16 +102,28 @@ def iter_objects(n: int, seed: int = 1) -> Iterator[Obj]:
             else:
                 pattern = f"[file:hashes.'SHA-256' = '{rng.getrandbits(256):064x}']"
             yield {
-                "type": "indicator", "spec_version": "2.1", "id": oid,
-                "created": created, "modified": created, "name": f"Indicator {i}",
-                "indicator_types": ["malicious-activity"], "pattern": pattern,
-                "pattern_type": "stix", "valid_from": created, "created_by_ref": rng.choice(identities),
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": oid,
+                "created": created,
+                "modified": created,
+                "name": f"Indicator {i}",
+                "indicator_types": ["malicious-activity"],
+                "pattern": pattern,
+                "pattern_type": "stix",
+                "valid_from": created,
+                "created_by_ref": rng.choice(identities),
             }
         else:
             yield {
-                "type": "relationship", "spec_version": "2.1", "id": new_id("relationship"),
-                "created": created, "modified": created, "relationship_type": "indicates",
-                "source_ref": rng.choice(indicators[-5000:]), "target_ref": rng.choice(malware[-500:]),
+                "type": "relationship",
+                "spec_version": "2.1",
+                "id": new_id("relationship"),
+                "created": created,
+                "modified": created,
+                "relationship_type": "indicates",
+                "source_ref": rng.choice(indicators[-5000:]),
+                "target_ref": rng.choice(malware[-500:]),
             }
 
 
@@ -134,7 +157,7 @@ def write_bundle(path: Path, objects: Iterable[Obj]) -> int:
 
 def batches(objects: list[Obj], size: int) -> Iterator[list[Obj]]:
     for start in range(0, len(objects), size):
-        yield objects[start:start + size]
+        yield objects[start : start + size]
 
 
 # --------------------------------------------------------------------------- processes
@@ -260,16 +283,24 @@ class Server:
     def start(self, ready_timeout: float = 120.0) -> None:
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=self.workdir,
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.workdir,
             )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited {self.proc.returncode}:\n{self.log_tail()}")
             with contextlib.suppress(requests.RequestException):
-                resp = requests.get(f"{self.base}/taxii2/", auth=(self.user, self.password),
-                                    headers={"Accept": TAXII_MEDIA}, timeout=5)
+                resp = requests.get(
+                    f"{self.base}/taxii2/",
+                    auth=(self.user, self.password),
+                    headers={"Accept": TAXII_MEDIA},
+                    timeout=5,
+                )
                 if resp.status_code == 200:
                     return
             time.sleep(0.2)
@@ -321,8 +352,9 @@ class MedallionServer(Server):
     api_root = "bench"  # not "default": medallion's key lookup would hit the discovery "default" URL
     collection_id = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 
-    def __init__(self, workdir: Path, page_size: int, preload: list[Obj] | None = None,
-                 label: str = "medallion") -> None:
+    def __init__(
+        self, workdir: Path, page_size: int, preload: list[Obj] | None = None, label: str = "medallion"
+    ) -> None:
         self.name = label
         (workdir / label).mkdir(parents=True, exist_ok=True)
         super().__init__(workdir / label)
@@ -333,26 +365,42 @@ class MedallionServer(Server):
 
     def _data(self) -> dict[str, Any]:
         manifest = [
-            {"id": o["id"], "date_added": _ts(BASE_TIME + 86400 + i * 0.001), "version": o["modified"],
-             "media_type": STIX_MEDIA}
+            {
+                "id": o["id"],
+                "date_added": _ts(BASE_TIME + 86400 + i * 0.001),
+                "version": o["modified"],
+                "media_type": STIX_MEDIA,
+            }
             for i, o in enumerate(self.preload)
         ]
         return {
             "/discovery": {
-                "title": "bench", "description": "benchmark", "contact": "bench@example.org",
-                "default": f"{self.base}/{self.api_root}/", "api_roots": [f"{self.base}/{self.api_root}/"],
+                "title": "bench",
+                "description": "benchmark",
+                "contact": "bench@example.org",
+                "default": f"{self.base}/{self.api_root}/",
+                "api_roots": [f"{self.base}/{self.api_root}/"],
             },
             self.api_root: {
                 "information": {
-                    "title": "bench", "description": "benchmark", "versions": [TAXII_MEDIA],
+                    "title": "bench",
+                    "description": "benchmark",
+                    "versions": [TAXII_MEDIA],
                     "max_content_length": 1 << 30,
                 },
                 "status": [],
-                "collections": [{
-                    "id": self.collection_id, "title": "bench", "description": "benchmark",
-                    "can_read": True, "can_write": True, "media_types": [STIX_MEDIA],
-                    "objects": list(self.preload), "manifest": manifest,
-                }],
+                "collections": [
+                    {
+                        "id": self.collection_id,
+                        "title": "bench",
+                        "description": "benchmark",
+                        "can_read": True,
+                        "can_write": True,
+                        "media_types": [STIX_MEDIA],
+                        "objects": list(self.preload),
+                        "manifest": manifest,
+                    }
+                ],
             },
         }
 
@@ -361,15 +409,28 @@ class MedallionServer(Server):
         data_path.write_text(json.dumps(self._data()))
         config = {
             "backend": {
-                "module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
-                "filename": str(data_path), "session_timeout": 7200, "check_interval": 60,
+                "module": "medallion.backends.memory_backend",
+                "module_class": "MemoryBackend",
+                "filename": str(data_path),
+                "session_timeout": 7200,
+                "check_interval": 60,
             },
             "users": {self.user: self.password},
             "taxii": {"max_page_size": self.page_size},
         }
         config_path.write_text(json.dumps(config))
-        return [sys.executable, "-c", "from medallion.scripts.run import main; main()",
-                "--host", HOST, "--port", str(self.port), "--log-level", "WARN", str(config_path)]
+        return [
+            sys.executable,
+            "-c",
+            "from medallion.scripts.run import main; main()",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "WARN",
+            str(config_path),
+        ]
 
 
 class AccordServer(Server):
@@ -393,21 +454,44 @@ class AccordServer(Server):
         if not lines:
             raise RuntimeError("accord init printed no admin token")
         self.password = lines[-1]
-        out = run_cli(accord_cmd("collection", "add", title, "--data-dir", str(self.data_dir), *self.db_args,
-                                 "--read", "admin", "--write", "admin"))
+        out = run_cli(
+            accord_cmd(
+                "collection",
+                "add",
+                title,
+                "--data-dir",
+                str(self.data_dir),
+                *self.db_args,
+                "--read",
+                "admin",
+                "--write",
+                "admin",
+            )
+        )
         self.collection_id = out.split()[-1]
         self.collection_url = f"{self.base}/default/collections/{self.collection_id}/"
 
     def import_file(self, path: Path) -> float:
         """Run `accord import`; returns its wall time in seconds (process start included)."""
         t0 = time.perf_counter()
-        run_cli(accord_cmd("import", str(path), "--collection", self.collection_id,
-                           "--data-dir", str(self.data_dir), *self.db_args), timeout=7200)
+        run_cli(
+            accord_cmd(
+                "import",
+                str(path),
+                "--collection",
+                self.collection_id,
+                "--data-dir",
+                str(self.data_dir),
+                *self.db_args,
+            ),
+            timeout=7200,
+        )
         return time.perf_counter() - t0
 
     def command(self) -> list[str]:
-        return accord_cmd("serve", "--data-dir", str(self.data_dir), *self.db_args,
-                          "--host", HOST, "--port", str(self.port))
+        return accord_cmd(
+            "serve", "--data-dir", str(self.data_dir), *self.db_args, "--host", HOST, "--port", str(self.port)
+        )
 
 
 @contextlib.contextmanager
@@ -448,14 +532,17 @@ def ingest(coll: Collection, objects: list[Obj], batch: int = 1000) -> float:
     t0 = time.perf_counter()
     for chunk in batches(objects, batch):
         try:
-            status = coll.add_objects({"objects": chunk}, wait_for_completion=True, poll_interval=0.05,
-                                      timeout=600)
+            status = coll.add_objects(
+                {"objects": chunk}, wait_for_completion=True, poll_interval=0.05, timeout=600
+            )
         except requests.HTTPError as exc:
             body = exc.response.text[:2000] if exc.response is not None else ""
             raise RuntimeError(f"POST of {len(chunk)} objects: {exc}\n{body}") from exc
         if status.status != "complete" or status.success_count != len(chunk):
-            raise RuntimeError(f"POST of {len(chunk)} objects: status {status.status}, "
-                               f"success {status.success_count}, failures {status.failures[:3]}")
+            raise RuntimeError(
+                f"POST of {len(chunk)} objects: status {status.status}, "
+                f"success {status.success_count}, failures {status.failures[:3]}"
+            )
     return time.perf_counter() - t0
 
 
@@ -480,8 +567,9 @@ class HeaderLog:
         self.last.append(resp.headers.get("X-TAXII-Date-Added-Last"))
 
 
-def paged_read(coll: Collection, page_size: int, on_page: Callable[[dict[str, Any]], None] | None = None
-               ) -> tuple[float, int, int, float]:
+def paged_read(
+    coll: Collection, page_size: int, on_page: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[float, int, int, float]:
     """Read the whole collection with `as_pages`; returns (seconds, objects, pages, first page seconds)."""
     t0 = time.perf_counter()
     first = 0.0

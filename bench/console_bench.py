@@ -126,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             session = sign_in(base, accord.password)
             log("waiting for the value index to catch up with the import")
             t0 = time.perf_counter()
-            while "carrying exactly" not in session.get(
-                f"{base}/intel?q={_value(first_indicator)}", timeout=120
-            ).text:
+            while (
+                "carrying exactly"
+                not in session.get(f"{base}/intel?q={_value(first_indicator)}", timeout=120).text
+            ):
                 if time.perf_counter() - t0 > 3600:
                     raise RuntimeError("the value index did not catch up within an hour")
                 time.sleep(2)

@@ -88,10 +88,22 @@ def make_iocextract() -> tuple[Callable[[str], Result], set[str]]:
 
 
 IOC_FINDER_MAP = {
-    "urls": "url", "domains": "domain", "ipv4s": "ipv4", "ipv6s": "ipv6", "ipv4_cidrs": "cidr",
-    "ipv6_cidrs": "cidr", "email_addresses": "email", "md5s": "md5", "sha1s": "sha1", "sha256s": "sha256",
-    "sha512s": "sha512", "cves": "cve", "attack_techniques": "attack", "bitcoin_addresses": "btc",
-    "registry_key_paths": "registry", "asns": "asn",
+    "urls": "url",
+    "domains": "domain",
+    "ipv4s": "ipv4",
+    "ipv6s": "ipv6",
+    "ipv4_cidrs": "cidr",
+    "ipv6_cidrs": "cidr",
+    "email_addresses": "email",
+    "md5s": "md5",
+    "sha1s": "sha1",
+    "sha256s": "sha256",
+    "sha512s": "sha512",
+    "cves": "cve",
+    "attack_techniques": "attack",
+    "bitcoin_addresses": "btc",
+    "registry_key_paths": "registry",
+    "asns": "asn",
 }
 
 
@@ -111,8 +123,16 @@ def make_ioc_finder() -> tuple[Callable[[str], Result], set[str]]:
     return run, set(IOC_FINDER_MAP.values())
 
 
-MSTIC_MAP = {"ipv4": "ipv4", "ipv6": "ipv6", "dns": "domain", "url": "url", "email": "email",
-             "md5_hash": "md5", "sha1_hash": "sha1", "sha256_hash": "sha256"}
+MSTIC_MAP = {
+    "ipv4": "ipv4",
+    "ipv6": "ipv6",
+    "dns": "domain",
+    "url": "url",
+    "email": "email",
+    "md5_hash": "md5",
+    "sha1_hash": "sha1",
+    "sha256_hash": "sha256",
+}
 
 
 def make_msticpy() -> tuple[Callable[[str], Result], set[str]]:
@@ -132,8 +152,18 @@ def make_msticpy() -> tuple[Callable[[str], Result], set[str]]:
 
 
 SEARCHER_MAP = {
-    "url": "url", "fqdn": "domain", "ip4": "ipv4", "ip6": "ipv6", "ip4Net": "cidr", "email": "email",
-    "md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha512": "sha512", "cve": "cve", "ttp": "attack",
+    "url": "url",
+    "fqdn": "domain",
+    "ip4": "ipv4",
+    "ip6": "ipv6",
+    "ip4Net": "cidr",
+    "email": "email",
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "sha512": "sha512",
+    "cve": "cve",
+    "ttp": "attack",
     "bitcoin": "btc",
 }
 
@@ -217,8 +247,12 @@ def accuracy(docs: list[tuple[str, str, str, Result]], tools: list[str]) -> dict
                     p = {canon(kind, v) for v in pred.get(kind, ())}
                     g = {canon(kind, v) for v in gold.get(kind, ())}
                     misses.append(f"{doc} {kind} fp={sorted(p - g)} fn={sorted(g - p)}")
-        table[name] = {"lang": dict(per_lang), "type": dict(per_type), "supported": sorted(supported),
-                       "misses": misses}
+        table[name] = {
+            "lang": dict(per_lang),
+            "type": dict(per_type),
+            "supported": sorted(supported),
+            "misses": misses,
+        }
     return table
 
 

@@ -97,8 +97,10 @@ def measure_server(server: Server, n: int, args: argparse.Namespace) -> dict[str
         first_page()
         res["first_page_s"], res["deep_page_s"] = median_times([first_page, deep_page], args.repeat)
         res["deep_vs_first"] = res["deep_page_s"] / res["first_page_s"]
-        log(f"[{server.name}]   first page {res['first_page_s'] * 1000:.1f} ms, page at "
-            f"{seen['marker_pos']:,} {res['deep_page_s'] * 1000:.1f} ms")
+        log(
+            f"[{server.name}]   first page {res['first_page_s'] * 1000:.1f} ms, page at "
+            f"{seen['marker_pos']:,} {res['deep_page_s'] * 1000:.1f} ms"
+        )
 
         post_n = min(args.post_objects, n) if args.post_objects else n
         extra = make_objects(post_n, seed=args.seed + 1000)
@@ -124,8 +126,10 @@ def run_db(db: str, args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             write_bundle(bundle, iter_objects(n, args.seed))
             res["generate_s"] = time.perf_counter() - t0
-            log(f"[{db}] generated {n:,} objects in {res['generate_s']:.1f} s "
-                f"({bundle.stat().st_size / MB:.0f} MB); accord import")
+            log(
+                f"[{db}] generated {n:,} objects in {res['generate_s']:.1f} s "
+                f"({bundle.stat().st_size / MB:.0f} MB); accord import"
+            )
             res["import_s"] = accord.import_file(bundle)
             res["import_obj_per_s"] = n / res["import_s"]
             res["cli_startup_s"] = cli_startup_s()
@@ -144,17 +148,36 @@ def report(runs: list[dict[str, Any]], page_size: int, batch: int) -> str:
     for r in runs:
         imp = r["import_obj_per_s"]
         rows += [
-            [r["db"], "accord import (objects/s)", fmt(imp) if imp else "n/a",
-             f"≥ {GOALS['import_obj_per_s']:,}", ok(bool(imp) and imp >= GOALS["import_obj_per_s"])],
-            [r["db"], f"TAXII POST {r['post_objects']:,} in POSTs of {batch:,} (objects/s)",
-             fmt(r["post_obj_per_s"]), f"≥ {GOALS['post_obj_per_s']:,}",
-             ok(r["post_obj_per_s"] >= GOALS["post_obj_per_s"])],
+            [
+                r["db"],
+                "accord import (objects/s)",
+                fmt(imp) if imp else "n/a",
+                f"≥ {GOALS['import_obj_per_s']:,}",
+                ok(bool(imp) and imp >= GOALS["import_obj_per_s"]),
+            ],
+            [
+                r["db"],
+                f"TAXII POST {r['post_objects']:,} in POSTs of {batch:,} (objects/s)",
+                fmt(r["post_obj_per_s"]),
+                f"≥ {GOALS['post_obj_per_s']:,}",
+                ok(r["post_obj_per_s"] >= GOALS["post_obj_per_s"]),
+            ],
             [r["db"], f"first page, limit {page_size} (ms)", fmt(r["first_page_s"] * 1000), "", ""],
-            [r["db"], f"page at {r['deep_position']:,} via added_after (ms)", fmt(r["deep_page_s"] * 1000),
-             f"≤ {GOALS['deep_vs_first']}× first", ok(r["deep_vs_first"] <= GOALS["deep_vs_first"])],
+            [
+                r["db"],
+                f"page at {r['deep_position']:,} via added_after (ms)",
+                fmt(r["deep_page_s"] * 1000),
+                f"≤ {GOALS['deep_vs_first']}× first",
+                ok(r["deep_vs_first"] <= GOALS["deep_vs_first"]),
+            ],
             [r["db"], f"full paged read, {r['pages']:,} pages (s)", fmt(r["paged_read_s"]), "", ""],
-            [r["db"], "server peak RSS during the read (MB)", fmt(r["peak_rss_mb"]),
-             f"< {GOALS['peak_rss_mb']}", ok(r["peak_rss_mb"] < GOALS["peak_rss_mb"])],
+            [
+                r["db"],
+                "server peak RSS during the read (MB)",
+                fmt(r["peak_rss_mb"]),
+                f"< {GOALS['peak_rss_mb']}",
+                ok(r["peak_rss_mb"] < GOALS["peak_rss_mb"]),
+            ],
         ]
     return table(["store", "measure", "value", "goal", "met"], rows)
 
@@ -165,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--page-size", type=int, default=1_000, help="page limit (default 1,000)")
     ap.add_argument("--batch", type=int, default=1_000, help="objects per POST (default 1,000)")
-    ap.add_argument("--post-objects", type=int, default=100_000,
-                    help="objects POSTed for the POST rate, at most --objects (default 100,000; 0: all)")
+    ap.add_argument(
+        "--post-objects",
+        type=int,
+        default=100_000,
+        help="objects POSTed for the POST rate, at most --objects (default 100,000; 0: all)",
+    )
     ap.add_argument("--position", type=float, default=0.9, help="deep page position (default 0.9)")
     ap.add_argument("--repeat", type=int, default=15, help="timings of each page, median kept (default 15)")
     ap.add_argument("--seed", type=int, default=1)

@@ -65,8 +65,9 @@ def ingest_only(server: Server, objects: list[Obj], batch: int) -> float:
     return seconds
 
 
-def run_side(server: Server, objects: list[Obj], ids: list[str], page_size: int, batch: int,
-             extra_ingests: list[float]) -> dict[str, Any]:
+def run_side(
+    server: Server, objects: list[Obj], ids: list[str], page_size: int, batch: int, extra_ingests: list[float]
+) -> dict[str, Any]:
     """The three measurements on one running server; the server is always stopped afterwards.
 
     Ingest is reported as the median of this run and ``extra_ingests`` (fresh servers, measured
@@ -87,10 +88,15 @@ def run_side(server: Server, objects: list[Obj], ids: list[str], page_size: int,
     samples = sorted([ingest_s, *extra_ingests])
     median_s = statistics.median(samples)
     return {
-        "ingest_s": median_s, "ingest_obj_per_s": len(objects) / median_s,
+        "ingest_s": median_s,
+        "ingest_obj_per_s": len(objects) / median_s,
         "ingest_samples_s": samples,
-        "gets": len(ids), "gets_s": gets_s, "gets_per_s": len(ids) / gets_s,
-        "paged_read_s": read_s, "pages": pages, "first_page_s": first_s,
+        "gets": len(ids),
+        "gets_s": gets_s,
+        "gets_per_s": len(ids) / gets_s,
+        "paged_read_s": read_s,
+        "pages": pages,
+        "first_page_s": first_s,
     }
 
 
@@ -114,8 +120,17 @@ def report(res: dict[str, Any], sides: list[str]) -> str:
         res["goals_met"][side] = {k: ratios[k] >= GOALS[k] for k in GOALS}
         for key, label, field, lower in measures:
             digits = 2 if lower else 1
-            rows.append([label, side, fmt(a[field], digits), fmt(m[field], digits), f"{ratios[key]:.1f}×",
-                         f"≥ {GOALS[key]:.0f}×", "yes" if ratios[key] >= GOALS[key] else "NO"])
+            rows.append(
+                [
+                    label,
+                    side,
+                    fmt(a[field], digits),
+                    fmt(m[field], digits),
+                    f"{ratios[key]:.1f}×",
+                    f"≥ {GOALS[key]:.0f}×",
+                    "yes" if ratios[key] >= GOALS[key] else "NO",
+                ]
+            )
     rows.sort(key=lambda r: [label for _, label, _, _ in measures].index(r[0]))
     return table(["measure", "side", "value", "medallion", "ratio", "goal", "met"], rows)
 
@@ -126,13 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gets", type=int, default=1_000, help="single-object GETs (default 1,000)")
     ap.add_argument("--batch", type=int, default=1_000, help="objects per POST (default 1,000)")
     ap.add_argument("--page-size", type=int, default=100, help="page limit, same for both (default 100)")
-    ap.add_argument("--db", default="sqlite",
-                    help="Accord store(s), comma-separated: sqlite (default), postgres (a fresh database), "
-                    "or a database URL; medallion runs once")
+    ap.add_argument(
+        "--db",
+        default="sqlite",
+        help="Accord store(s), comma-separated: sqlite (default), postgres (a fresh database), "
+        "or a database URL; medallion runs once",
+    )
     ap.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
-    ap.add_argument("--ingest-rounds", type=int, default=5,
-                    help="ingest samples per side, each on a fresh server, interleaved across sides; "
-                    "the median is reported (default 5)")
+    ap.add_argument(
+        "--ingest-rounds",
+        type=int,
+        default=5,
+        help="ingest samples per side, each on a fresh server, interleaved across sides; "
+        "the median is reported (default 5)",
+    )
     ap.add_argument("--json", type=Path, help="write the results as JSON to this file")
     ap.add_argument("--self-test", action="store_true", help="run medallion on both sides (harness check)")
     args = ap.parse_args(argv)
@@ -145,15 +167,22 @@ def main(argv: list[str] | None = None) -> int:
     ids = [o["id"] for o in random.Random(args.seed + 1).choices(objects, k=args.gets)]
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     res: dict[str, Any] = {
-        "bench": "taxii_vs_medallion", "objects": args.objects, "gets": args.gets, "batch": args.batch,
-        "page_size": args.page_size, "db": dbs, "machine": machine(),
+        "bench": "taxii_vs_medallion",
+        "objects": args.objects,
+        "gets": args.gets,
+        "batch": args.batch,
+        "page_size": args.page_size,
+        "db": dbs,
+        "machine": machine(),
     }
     sides: list[str] = []
     with contextlib.ExitStack() as stack:
         work = stack.enter_context(scratch_dir("accord-bench-"))
-        names = ["medallion-b"] if args.self_test else [
-            db if db in ("sqlite", "postgres") else f"db{i}" for i, db in enumerate(dbs)
-        ]
+        names = (
+            ["medallion-b"]
+            if args.self_test
+            else [db if db in ("sqlite", "postgres") else f"db{i}" for i, db in enumerate(dbs)]
+        )
         names = names if args.self_test else [f"accord-{n}" for n in names]
 
         def make(name: str, db: str, tag: str, dbs_of: contextlib.ExitStack = stack) -> Server:
@@ -163,8 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             accord.setup()
             return accord
 
-        plan = [*zip(names, ["medallion"] * len(names) if args.self_test else dbs, strict=True),
-                ("medallion", "")]
+        plan = [
+            *zip(names, ["medallion"] * len(names) if args.self_test else dbs, strict=True),
+            ("medallion", ""),
+        ]
         extra: dict[str, list[float]] = {name: [] for name, _ in plan}
         for round_no in range(1, args.ingest_rounds):
             for name, db in plan:

@@ -257,3 +257,39 @@ def test_timestamps_equal_to_created_are_not_trusted_without_created() -> None:
         validate({**observed, "first_seen": None})
     with pytest.raises(InvalidObject, match="valid_from"):
         validate(indicator("late", valid_from="2026-13-01T00:00:00Z"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "spec_version", "error"),
+    [
+        # messy 2.1 spellings the regex fast check leaves to the parser: valid
+        ("[  url:value =\n 'HTTP://A.EXAMPLE:80/x' ] OR [domain-name:value = 'a.example']", "2.1", None),
+        ("[ipv4-addr:value ISSUBSET '10.0.0.0/8' AND ipv4-addr:value != '10.1.1.1']", "2.1", None),
+        ("[file:size > 10] REPEATS 2 TIMES WITHIN 60 SECONDS", "2.1", None),
+        # keywords are upper case; the error names line and column
+        ("[ipv4-addr:value = '1.2.3.4']\n and [url:value = 'x']", "2.1", "2:1: unexpected 'and'"),
+        ("[x:a = 007]", "2.1", "1:8: unexpected '0'"),
+        # 2.0 objects are checked by stix2-patterns' parser of the 2.0 grammar
+        ("[file:name = 'a'] REPEATS 2 TIMES", "2.0", None),
+        ("[file:name = 'a'] and [x:a = 1]", "2.0", "invalid STIX pattern"),
+    ],
+)
+def test_patterns_are_checked_against_their_spec_versions_grammar(
+    pattern: str, spec_version: str, error: str | None
+) -> None:
+    from stix2patterns.v20.pattern import Pattern as Pattern20
+    from stix2patterns.v21.pattern import Pattern as Pattern21
+
+    obj = {**indicator("grammar"), "pattern": pattern}
+    if spec_version == "2.0":
+        obj.pop("spec_version")
+        obj.pop("pattern_type", None)
+    antlr = Pattern20 if spec_version == "2.0" else Pattern21
+    if error is None:
+        validate(obj)
+        antlr(pattern)  # the reference agrees
+        return
+    with pytest.raises(InvalidObject, match=error):
+        validate(obj)
+    with pytest.raises(Exception):  # noqa: B017 - the reference refuses it too, whatever it raises
+        antlr(pattern)

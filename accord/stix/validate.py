@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from accord.stix.markings import RECIPIENTS_PROPERTY
+from accord.stix.pattern_parser import PatternSyntaxError, parse
 from accord.stix.timestamps import parse_us
 
 # Used with fullmatch: "$" would also accept a trailing newline.
@@ -205,11 +206,17 @@ def _pattern_error(pattern: str, spec_version: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _parsed_error(pattern: str, spec_version: str) -> str | None:
-    """What the ANTLR parser says (~0.25 ms a pattern: feeds repeat patterns, so it is cached)."""
-    if spec_version == "2.0":
-        from stix2patterns.v20.pattern import Pattern
-    else:
-        from stix2patterns.v21.pattern import Pattern
+    """What the grammar says: for STIX 2.1 our parser (pattern_parser accepts exactly what stix2-patterns'
+    ANTLR parser accepts, fuzz-tested, in ~10 µs instead of 0.25-4 ms), for 2.0 stix2-patterns' ANTLR
+    parser of the 2.0 grammar. Cached: feeds repeat patterns."""
+    if spec_version != "2.0":
+        try:
+            parse(pattern)
+        except PatternSyntaxError as exc:
+            return str(exc)
+        return None
+    from stix2patterns.v20.pattern import Pattern
+
     try:
         Pattern(pattern)
     except Exception as exc:  # the parser raises ParseException or antlr errors

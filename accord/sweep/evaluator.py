@@ -8,6 +8,7 @@ patterns with FOLLOWEDBY / observation AND / WITHIN / REPEATS / START-STOP.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import orjson
 import polars as pl
@@ -17,6 +18,13 @@ from accord.sweep.indicators import General
 
 MAX_CANDIDATES = 50_000
 MAX_BINDINGS = 100_000
+
+
+@lru_cache(maxsize=4096)
+def parsed(pattern: str) -> Pattern:
+    """stix2-matcher's parse of a general pattern (ANTLR, ~1-4 ms), once per sweep rather than once per
+    batch: its tree is only read by the matching, each match walking it with a listener of its own."""
+    return Pattern(pattern, "2.1")
 
 
 def stix_time(us: int | None) -> str:
@@ -99,13 +107,13 @@ def event_sdos(obs: pl.DataFrame, events: pl.DataFrame, file: str) -> list[tuple
 
 def match_each(gen: General, sdos: list[tuple[int, int | None, dict]]) -> list[int]:
     """Lines of the events that match a single-observation pattern on their own."""
-    pattern = Pattern(gen.pattern, "2.1")
+    pattern = parsed(gen.pattern)
     return [line for line, _, sdo in sdos if pattern.match([sdo])]
 
 
 def match_together(gen: General, sdos: list[dict]) -> set[str]:
     """Ids of the observed-data taking part in any binding of a multi-observation pattern."""
-    pattern = Pattern(gen.pattern, "2.1")
+    pattern = parsed(gen.pattern)
     listener = MatchListener(sdos, False, stix_version="2.1")
     pattern.walk(listener)
     found: set[str] = set()

@@ -9,13 +9,13 @@ is silently dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from accord.sweep import normalize
-from accord.sweep.pattern_parser import (
+from accord.stix.pattern_parser import (
     WS,
     WS_CHARS,
     BoolExpr,
@@ -27,9 +27,13 @@ from accord.sweep.pattern_parser import (
     ObsExpr,
     Path,
     PatternSyntaxError,
-    Qualified,
+    Shape,
+    matched_values,
     parse,
+    shape,
+    shape_matcher,
 )
+from accord.sweep import normalize
 
 MAX_CONJUNCTIONS = 64
 
@@ -173,25 +177,6 @@ def _cidr_atoms(kind: str, raw: str) -> list[Atom]:
     return [Atom(kind, "cidr", int(net.network_address), net.prefixlen, net.version)]
 
 
-def _comparison(expr: BoolExpr | Comparison) -> list[list[Atom]]:
-    if type(expr) is BoolExpr:
-        if expr.op == "OR":
-            out: list[list[Atom]] = []
-            for op in expr.operands:
-                out.extend(_comparison(op))
-            return out
-        out = [[]]
-        for op in expr.operands:
-            if not out:  # an empty IN () on the left: nothing can match, the rest is not looked at
-                break
-            right = _comparison(op)
-            out = [a + b for a in out for b in right]
-            if len(out) > MAX_CONJUNCTIONS:
-                raise _NotCompilable("boolean expression too large for DNF")
-        return out
-    return _leaf(expr)  # type: ignore[arg-type]
-
-
 def _leaf(expr: Comparison) -> list[list[Atom]]:
     op = expr.op
     if op == "EXISTS":
@@ -204,88 +189,35 @@ def _leaf(expr: Comparison) -> list[list[Atom]]:
         return [[a] for a in _eq_atoms(kind, rhs)]  # type: ignore[arg-type]
     if op == "IN":
         return [[a] for c in rhs for a in _eq_atoms(kind, c)]  # type: ignore[union-attr,arg-type]
-    if (op == "LIKE" or op == "MATCHES") and kind not in PORT_KINDS:
-        rx = like_to_regex(rhs.value) if op == "LIKE" else rhs.value  # type: ignore[union-attr]
-        error = _regex_error(rx)
-        if error:
-            raise _Invalid(f"invalid regular expression {rx!r}: {error}")
-        return [[Atom(kind, "regex", rx)]]
+    if op == "LIKE" and kind not in PORT_KINDS:
+        return [[Atom(kind, "regex", like_to_regex(rhs.value))]]  # type: ignore[union-attr]
+    if op == "MATCHES" and kind not in PORT_KINDS:
+        return [[_regex_atom(kind, rhs.value)]]  # type: ignore[union-attr,arg-type]
     raise _NotCompilable(f"operator {op} on {kind}")
 
 
-def _observation(node: Node) -> list[list[Atom]]:
-    if type(node) is Observation:
-        return _comparison(node.expr)
-    if type(node) is ObsExpr and node.op == "OR":
-        return [c for op in node.operands for c in _observation(op)]
-    raise _NotCompilable("observation operator or qualifier")
-
-
-class _Scan:
-    """What a walk of the tree collects before the DNF: the object types compared (the evaluator's
-    candidate events carry one of them), whether the pattern spans events, and the first of the
-    errors that stix2's pattern objects raise when built (so the mode is the one stix2 gave)."""
-
-    __slots__ = ("roots", "multi", "error")
-
-    def __init__(self) -> None:
-        self.roots: set[str] = set()
-        self.multi = False
-        self.error = ""
-
-    def fail(self, reason: str) -> None:
-        self.error = self.error or reason
-
-    def node(self, node: Node) -> None:
-        if type(node) is Observation:
-            self.comparison(node.expr)
-        elif type(node) is ObsExpr:
-            self.multi = self.multi or node.op != "OR"
-            for op in node.operands:
-                self.node(op)
-        else:
-            assert type(node) is Qualified
-            self.multi = True
-            if node.qualifier == "WITHIN" and type(node.args[0]) is float:
-                self.fail(f"{node.args[0]} is not a valid argument for a Within Qualifier")
-            if node.qualifier == "START" and not all(_valid_time(t) for t in node.args):  # type: ignore[arg-type]
-                self.fail("Must be a datetime object or timestamp string.")
-            self.node(node.expr)
-
-    def comparison(self, expr: BoolExpr | Comparison) -> set[str]:
-        """The root types as stix2 computes them: an AND needs a type common to its first two operands,
-        an OR has the types of its first two (stix2 appends further operands without a check)."""
-        if type(expr) is BoolExpr:
-            types = [self.comparison(op) for op in expr.operands]
-            if expr.op == "OR":
-                return types[0] | types[1]
-            common = types[0] & types[1]
-            if not common:
-                self.fail("All operands to an 'AND' expression must be satisfiable with the same object type")
-            return common
-        assert type(expr) is Comparison
-        otype = expr.path.object_type
-        self.roots.add(otype)
-        value = expr.value
-        for const in value if type(value) is tuple else (value,):
-            if const is None:
-                continue
-            if const.kind == "ts" and not _valid_time(const.value):  # type: ignore[union-attr]
-                self.fail("Must be a datetime object or timestamp string.")
-            elif const.kind == "hex" and not const.value:  # type: ignore[union-attr]
-                self.fail("must contain an even number of hexadecimal characters")
-        return {otype}
+def _regex_atom(kind: str, rx: str) -> Atom:
+    """A MATCHES atom; a LIKE's regex needs no check (escaped characters, `.*` and `.` always compile)."""
+    error = _regex_error(rx)
+    if error:
+        raise _Invalid(f"invalid regular expression {rx!r}: {error}")
+    return Atom(kind, "regex", rx)
 
 
 _OBS_OPERATOR = "observation operator or qualifier"
+# the errors stix2's pattern objects raise when built (the walk and the shape plans give the same)
+_TS_ERROR = "Must be a datetime object or timestamp string."
+_HEX_ERROR = "must contain an even number of hexadecimal characters"
+_AND_ERROR = "All operands to an 'AND' expression must be satisfiable with the same object type"
 _Result = list[list[Atom]] | Exception | None  # a DNF, the error its compile raises, or None: not wanted
 
 
 class _Walk:
-    """_Scan and _observation in one walk of the tree: the same roots, multi and first stix2 error, and
-    the DNF or the exception that _observation gives (as a value), computed only where _observation
-    would look (`want`: not under an observation operator or qualifier, not after an error or an empty
-    AND operand), so a pattern pays for no normalizing it does not use."""
+    """One walk of the tree for the root types, multi, the first error stix2's pattern objects raise, and
+    the DNF or the exception of its compile (as a value), computed only where it is needed (`want`: not
+    under an observation operator or qualifier, not after an error or an empty AND operand), so a pattern
+    pays for no normalizing it does not use. (The two walks it replaced, kept as the tests' reference:
+    tests/sweep/compile_two_walks.py.)"""
 
     __slots__ = ("roots", "multi", "error")
 
@@ -329,7 +261,7 @@ class _Walk:
         if qualifier == "WITHIN" and type(args[0]) is float:
             self.error = self.error or f"{args[0]} is not a valid argument for a Within Qualifier"
         if qualifier == "START" and not all(_valid_time(t) for t in args):  # type: ignore[arg-type]
-            self.error = self.error or "Must be a datetime object or timestamp string."
+            self.error = self.error or _TS_ERROR
         self.node(node.expr, False)  # type: ignore[union-attr]
         return _NotCompilable(_OBS_OPERATOR) if want else None
 
@@ -372,10 +304,7 @@ class _Walk:
                         res = r
             common = t0 & t1  # type: ignore[operator]
             if not common:
-                self.error = (
-                    self.error
-                    or "All operands to an 'AND' expression must be satisfiable with the same object type"
-                )
+                self.error = self.error or _AND_ERROR
             return common, (out if res is None else res) if want else None
         otype = expr.path.object_type
         self.roots.add(otype)
@@ -385,9 +314,9 @@ class _Walk:
                 kind = const.kind  # type: ignore[union-attr]
                 if kind == "ts":
                     if not _valid_time(const.value):  # type: ignore[union-attr]
-                        self.error = self.error or "Must be a datetime object or timestamp string."
+                        self.error = self.error or _TS_ERROR
                 elif kind == "hex" and not const.value:  # type: ignore[union-attr]
-                    self.error = self.error or "must contain an even number of hexadecimal characters"
+                    self.error = self.error or _HEX_ERROR
         if not want:
             return {otype}, None
         try:
@@ -492,19 +421,305 @@ def _fast(pattern: str) -> Compiled | None:
     return _fast_flat(pattern)
 
 
+# ---------------------------------------------------------------- shape plans
+# A feed's patterns come from a few generators: thousands share one shape (pattern_parser.shape: the tokens
+# without their constants) and differ in values only. The second pattern of a shape has its tree turned
+# into a plan: what the walk finds from the shape alone (root types, multi, the errors stix2 raises on
+# shapes) computed once, and the DNF as closures over the constants' slots. Later patterns of the shape
+# cost the lexer and the closures: no parser, no walk. A plan is kept only when it gives, on the pattern
+# it was built from, what the walk gives (and the tests check it on fuzzed pairs of one shape).
+
+_Run = Callable[[list[object]], _Result]
+_Check = tuple[str, object]  # ("static", message) | ("ts" | "hex" | "within", slot) | ("start", (slot, slot))
+MAX_SHAPES = 4096  # distinct shapes remembered; a feed of random shapes then takes the parser, as before
+
+
+class _Plan(NamedTuple):
+    roots: frozenset[str]
+    failed_mode: str  # the mode of a pattern whose DNF cannot be built: multi or event
+    checks: tuple[_Check, ...]  # in the walk's order; the first that fails gives the reason
+    run: _Run
+
+
+def _static(result: _Result) -> _Run:
+    return lambda values: result
+
+
+def _any_of(runs: list[_Run]) -> _Run:
+    """OR: the DNFs one after the other; the first operand that cannot be compiled stops it (as the walk)."""
+
+    def run(values: list[object]) -> _Result:
+        out: list[list[Atom]] = []
+        for fn in runs:
+            res = fn(values)
+            if type(res) is not list:
+                return res
+            out += res
+        return out
+
+    return run
+
+
+def _all_of(runs: list[_Run]) -> _Run:
+    """AND: the product of the operands' DNFs; an empty one ends it (nothing can match)."""
+
+    def run(values: list[object]) -> _Result:
+        out: list[list[Atom]] = [[]]
+        for fn in runs:
+            if not out:
+                break
+            res = fn(values)
+            if type(res) is not list:
+                return res
+            out = [a + b for a in out for b in res]
+            if len(out) > MAX_CONJUNCTIONS:
+                return _NotCompilable("boolean expression too large for DNF")
+        return out
+
+    return run
+
+
+def _eq_run(kind: str, consts: tuple[Constant, ...], slots: list[int]) -> _Run:
+    """`=`, `IN` and ISSUBSET on addresses, as _eq_atoms on each constant."""
+    if kind in PORT_KINDS:
+        if any(c.kind != "int" for c in consts):
+            return _static(_NotCompilable("port compared with a non-integer"))
+        return lambda values: [[Atom(kind, "eq", str(values[s]))] for s in slots]
+    if any(c.kind != "str" for c in consts):
+        return _static(_NotCompilable("non-string constant"))
+    if len(slots) == 1:  # the common leaf, the kinds of most shared indicators without _text_atoms' tests
+        slot = slots[0]
+        if kind == "domain-name:value":
+
+            def domain(values: list[object]) -> _Result:
+                d = normalize.domain(values[slot])  # type: ignore[arg-type]
+                return [[Atom(kind, "dom", d)]] if d else []
+
+            return domain
+        if kind == "url:value":
+
+            def url(values: list[object]) -> _Result:
+                raw: str = values[slot]  # type: ignore[assignment]
+                return [[Atom(kind, "eq", normalize.url(raw) or raw)]]
+
+            return url
+        return lambda values: [[a] for a in _text_atoms(kind, values[slot])]  # type: ignore[arg-type]
+    return lambda values: [[a] for s in slots for a in _text_atoms(kind, values[s])]  # type: ignore[arg-type]
+
+
+def _regex_run(kind: str, slot: int) -> _Run:
+    def run(values: list[object]) -> _Result:
+        try:
+            return [[_regex_atom(kind, values[slot])]]  # type: ignore[arg-type]
+        except _Invalid as exc:
+            return exc
+
+    return run
+
+
+class _PlanBuilder:
+    """The walk of _Walk over a parsed pattern, keeping what depends on the constants as closures."""
+
+    def __init__(self) -> None:
+        self.roots: set[str] = set()
+        self.multi = False
+        self.checks: list[_Check | None] = []
+        self.consts: list[object] = []  # the constants in slot order (checked against the shape's values)
+
+    def slots(self, values: tuple[object, ...]) -> list[int]:
+        first = len(self.consts)
+        self.consts.extend(values)
+        return list(range(first, len(self.consts)))
+
+    def node(self, node: Node) -> _Run:
+        tp = type(node)
+        if tp is Observation:
+            return self.comparison(node.expr)[1]  # type: ignore[union-attr]
+        if tp is ObsExpr:
+            runs = [self.node(op) for op in node.operands]  # type: ignore[union-attr]
+            if node.op == "OR":  # type: ignore[union-attr]
+                return _any_of(runs)
+            self.multi = True
+            return _static(_NotCompilable(_OBS_OPERATOR))
+        self.multi = True
+        at = len(self.checks)
+        self.checks.append(None)  # the qualifier's check comes before those of its expression
+        self.node(node.expr)  # type: ignore[union-attr]
+        slots = self.slots(node.args)  # type: ignore[union-attr]
+        if node.qualifier == "WITHIN" and type(node.args[0]) is float:  # type: ignore[union-attr]
+            self.checks[at] = ("within", slots[0])
+        elif node.qualifier == "START":  # type: ignore[union-attr]
+            self.checks[at] = ("start", (slots[0], slots[1]))
+        return _static(_NotCompilable(_OBS_OPERATOR))
+
+    def comparison(self, expr: BoolExpr | Comparison) -> tuple[set[str], _Run]:
+        if type(expr) is BoolExpr:
+            parts = [self.comparison(op) for op in expr.operands]
+            runs = [run for _, run in parts]
+            if expr.op == "OR":
+                return parts[0][0] | parts[1][0], _any_of(runs)
+            common = parts[0][0] & parts[1][0]
+            if not common:
+                self.checks.append(("static", _AND_ERROR))
+            return common, _all_of(runs)
+        otype = expr.path.object_type
+        self.roots.add(otype)
+        value = expr.value
+        consts: tuple[Constant, ...] = (
+            () if value is None else value if type(value) is tuple else (value,)  # type: ignore[assignment]
+        )
+        slots = self.slots(tuple(c.value for c in consts))
+        for const, slot in zip(consts, slots, strict=True):
+            if const.kind == "ts":
+                self.checks.append(("ts", slot))
+            elif const.kind == "hex":
+                self.checks.append(("hex", slot))
+        return {otype}, self.leaf(expr, consts, slots)
+
+    def leaf(self, expr: Comparison, consts: tuple[Constant, ...], slots: list[int]) -> _Run:
+        op = expr.op
+        try:
+            if op == "EXISTS":
+                raise _NotCompilable("EXISTS")
+            if expr.negated or op == "!=":
+                raise _NotCompilable("negated comparison")
+            kind = _path_kind(expr.path)
+        except _NotCompilable as exc:
+            return _static(exc)
+        if op == "=" or op == "IN" or op == "ISSUBSET" and kind in _IP_KIND_SET:
+            return _eq_run(kind, consts, slots)
+        if op == "LIKE" and kind not in PORT_KINDS:
+            slot = slots[0]
+            return lambda values: [[Atom(kind, "regex", like_to_regex(values[slot]))]]  # type: ignore[arg-type]
+        if op == "MATCHES" and kind not in PORT_KINDS:
+            return _regex_run(kind, slots[0])
+        return _static(_NotCompilable(f"operator {op} on {kind}"))
+
+    def plan(self, tree: Node) -> _Plan:
+        run = self.node(tree)
+        checks: list[_Check] = []
+        for check in self.checks:
+            if check is not None:
+                checks.append(check)
+                if check[0] in ("static", "within"):  # always fails: the checks after it never count
+                    break
+        return _Plan(frozenset(self.roots), "multi" if self.multi else "event", tuple(checks), run)
+
+
+def _plan_error(checks: tuple[_Check, ...], values: list[object]) -> str:
+    for tag, arg in checks:
+        if tag == "static":
+            return arg  # type: ignore[return-value]
+        if tag == "within":
+            return f"{values[arg]} is not a valid argument for a Within Qualifier"  # type: ignore[index]
+        if tag == "ts":
+            if not _valid_time(values[arg]):  # type: ignore[index,arg-type]
+                return _TS_ERROR
+        elif tag == "hex":
+            if not values[arg]:  # type: ignore[index]
+                return _HEX_ERROR
+        elif not all(_valid_time(values[s]) for s in arg):  # type: ignore[attr-defined,arg-type]
+            return _TS_ERROR
+    return ""
+
+
+def _run_plan(plan: _Plan, values: list[object]) -> Compiled:
+    """What _compile_walk gives for the pattern of the plan's shape with these constants."""
+    error = _plan_error(plan.checks, values) if plan.checks else ""
+    if error:
+        return Compiled(plan.failed_mode, root_types=plan.roots, reason=error)
+    res = plan.run(values)
+    if type(res) is list:  # (a plan's conjunctions are never empty: each leaf gives one atom to each)
+        return Compiled("simple", res, plan.roots)
+    if type(res) is _Invalid:
+        return Compiled("invalid", reason=str(res))
+    return Compiled(plan.failed_mode, root_types=plan.roots, reason=str(res))
+
+
+_SEEN_ONCE = None  # a shape met once: its second pattern builds the plan (a lone shape never pays for one)
+_NO_PLAN = False  # a shape whose patterns do not parse, or whose plan did not agree with the walk
+_PLANS: dict[Shape, _Plan | bool | None] = {}
+# The plans again, found without the lexer: by the text before the first quote, each with the regex that
+# matches its shape's texts (pattern_parser.shape_matcher) and its captures' kinds. Patterns whose prefix
+# differs (a number before the first string, other spacing) find their plan through the lexer's shape.
+_MATCHERS: dict[str, list[tuple[re.Pattern[str], tuple[str, ...], _Plan]]] = {}
+MATCHERS_PER_PREFIX = 8
+
+
+def _prefix(pattern: str) -> str:
+    quote = pattern.find("'", 0, 64)
+    return pattern[:quote] if quote >= 0 else pattern[:64]
+
+
+def clear_shape_plans() -> None:
+    """Forget the shapes (benchmarks start cold; tests build plans from chosen patterns)."""
+    _PLANS.clear()
+    _MATCHERS.clear()
+
+
+def _matched(pattern: str) -> Compiled | None:
+    """The compile through the plan of a shape whose regex matches the pattern, if one does."""
+    for rx, kinds, plan in _MATCHERS.get(_prefix(pattern), ()):
+        m = rx.fullmatch(pattern)
+        if m is not None:
+            return _run_plan(plan, matched_values(kinds, m.groups()))
+    return None
+
+
 def compile_pattern(pattern: str) -> Compiled:
     """Compile a STIX 2.1 pattern; never raises for bad input, returns mode=invalid with the reason.
 
-    The common shapes take a regex; every other pattern the hand-written parser (pattern_parser), which
-    accepts exactly the grammar of stix2-patterns, without its ANTLR runtime."""
+    The common shapes take a regex; a pattern whose shape was met before takes that shape's plan; every
+    other pattern the hand-written parser (pattern_parser), which accepts exactly the grammar of
+    stix2-patterns, without its ANTLR runtime."""
     fast = _fast(pattern)
     if fast is not None:
         return fast
+    if _MATCHERS:
+        matched = _matched(pattern)
+        if matched is not None:
+            return matched
+    shaped = shape(pattern)
+    plan: _Plan | bool | None = _NO_PLAN
+    if shaped is not None:
+        plan = _PLANS.get(shaped[0], _NO_PLAN if len(_PLANS) >= MAX_SHAPES else True)
+        if type(plan) is _Plan:
+            return _run_plan(plan, shaped[1])
     try:
         tree = parse(pattern)
     except PatternSyntaxError as exc:
+        if plan is not _NO_PLAN:
+            _PLANS[shaped[0]] = _NO_PLAN  # type: ignore[index]
         return Compiled("invalid", reason=f"pattern does not parse: {exc}")
-    return _compile_walk(tree)
+    result = _compile_walk(tree)
+    if plan is True:
+        _PLANS[shaped[0]] = _SEEN_ONCE  # type: ignore[index]
+    elif plan is _SEEN_ONCE:
+        new = _new_plan(tree, shaped[1], result)  # type: ignore[index]
+        _PLANS[shaped[0]] = new  # type: ignore[index]
+        if new is not _NO_PLAN:
+            _add_matcher(pattern, shaped[1], new)  # type: ignore[index,arg-type]
+    return result
+
+
+def _new_plan(tree: Node, values: list[object], result: Compiled) -> _Plan | bool:
+    builder = _PlanBuilder()
+    new = builder.plan(tree)
+    same_slots = [(type(v), v) for v in builder.consts] == [(type(v), v) for v in values]
+    return new if same_slots and _run_plan(new, values) == result else _NO_PLAN
+
+
+def _add_matcher(pattern: str, values: list[object], plan: _Plan) -> None:
+    found = shape_matcher(pattern)
+    if found is None:
+        return
+    rx, kinds = found
+    m = rx.fullmatch(pattern)
+    if m is None or matched_values(kinds, m.groups()) != values:  # never expected: then only the lexer
+        return
+    same = _MATCHERS.setdefault(_prefix(pattern), [])
+    if len(same) < MATCHERS_PER_PREFIX:
+        same.insert(0, (rx, kinds, plan))
 
 
 def _compile_walk(tree: Node) -> Compiled:
@@ -518,20 +733,3 @@ def _compile_walk(tree: Node) -> Compiled:
         return Compiled("invalid", reason=str(res))
     # OR of observations is per event; AND/FOLLOWEDBY/qualifiers need several events together
     return Compiled("multi" if walk.multi else "event", root_types=frozenset(walk.roots), reason=str(res))
-
-
-def _compile_tree(tree: Node) -> Compiled:
-    """The compile of a parsed pattern as two walks, _Scan then _observation (tests check _Walk's single
-    walk against it)."""
-    scan = _Scan()
-    scan.node(tree)
-    roots = frozenset(scan.roots)
-    try:
-        if scan.error:
-            raise _NotCompilable(scan.error)
-        dnf = _observation(tree)
-    except _Invalid as exc:
-        return Compiled("invalid", reason=str(exc))
-    except _NotCompilable as exc:
-        return Compiled("multi" if scan.multi else "event", root_types=roots, reason=str(exc))
-    return Compiled("simple", dnf=[c for c in dnf if c], root_types=roots)

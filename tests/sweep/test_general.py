@@ -10,7 +10,7 @@ import random
 import pytest
 from stix2matcher.matcher import MatchListener, Pattern
 
-from accord.sweep import FalsePositives, SweepOptions, compile_indicators, sweep
+from accord.sweep import FalsePositives, SweepOptions, compile_indicators, evaluator, sweep
 
 from . import sweep_bruteforce, sweep_gen
 
@@ -88,7 +88,11 @@ def test_general_patterns_agree_with_stix2_matcher(case) -> None:  # type: ignor
     comp = compile_indicators(inds, FalsePositives.empty())
     assert {g.mode for g in comp.general} == {"multi", "event"} and len(comp.general) == len(patterns)
     out = io.BytesIO()
+    evaluator.parsed.cache_clear()
     res = sweep([f for f, _ in case], comp, SweepOptions(fmt="eve"), hits_out=out)
+    # stix2-matcher parses each general pattern once per sweep, not once per file or batch
+    info = evaluator.parsed.cache_info()
+    assert info.misses <= len(patterns) and info.hits > 0, info
     got: dict[str, set[tuple[str, int]]] = {p: set() for p in patterns}
     for raw in out.getvalue().splitlines():
         h = json.loads(raw)

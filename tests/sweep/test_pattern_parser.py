@@ -24,10 +24,11 @@ from stix2matcher.matcher import match as matcher_match
 from stix2patterns.v21.grammars.STIXPatternListener import STIXPatternListener
 from stix2patterns.v21.pattern import Pattern as ParsedPattern
 
-from accord.sweep import normalize, pattern_parser, patterns
+from accord.stix import pattern_parser
+from accord.sweep import normalize, patterns
 from accord.sweep.patterns import Atom, Compiled
 
-from . import sweep_bruteforce
+from . import compile_two_walks, sweep_bruteforce
 
 # ---------------------------------------------------------------- the reference: ANTLR + stix2 objects
 
@@ -388,7 +389,7 @@ def _one_walk_as_two(pattern: str) -> None:
         tree = pattern_parser.parse(pattern)
     except pattern_parser.PatternSyntaxError:
         return
-    assert patterns._compile_walk(tree) == patterns._compile_tree(tree), pattern
+    assert patterns._compile_walk(tree) == compile_two_walks.compile_tree(tree), pattern
 
 
 def _parsed(parse, pattern: str) -> object:  # type: ignore[no-untyped-def]

@@ -276,6 +276,127 @@ def fast_tokenize(text: str) -> tuple[list[str], list[object]]:
     return kinds, texts
 
 
+_VALUE_OF = {
+    "STR": lambda t: unescape(t[1:-1]),
+    "INT": int,
+    "FLOAT": float,
+    "TS": lambda t: t[2:-1],
+    "HEX": lambda t: t[2:-1],
+    "BIN": lambda t: t[2:-1],
+}
+_SIGNED = {("INT", True): "INT-", ("INT", False): "INT", ("FLOAT", True): "FLOAT-", ("FLOAT", False): "FLOAT"}
+Shape = tuple[object, ...]
+
+
+def shape(text: str) -> tuple[Shape, list[object]] | None:
+    """The pattern's tokens with its constants taken out (the shape), and the constants' values in order.
+
+    Two patterns of one shape parse to the same tree but for the constants: the parser's choices depend
+    only on token kinds, the texts of names, quoted property names and list indexes (kept in the shape),
+    and the sign of numbers (`WITHIN -1` does not parse). Spacing and comments are not in the shape. None
+    when a character starts no token (such a pattern does not parse)."""
+    key: list[object] = []
+    values: list[object] = []
+    prev: object = None
+    fixed = _FIXED.get
+    for path, negated, op, value, tok in _FAST.findall(text):
+        if tok:
+            kind = fixed(tok)
+            if kind is None:
+                kind = _kind(tok)
+                if kind == "ID" or kind == "IDH" or (kind == "STR" and (prev == ":" or prev == ".")):
+                    part: object = tok
+                elif kind == "INT" and prev == "[":
+                    part = tok
+                elif kind == "BAD":
+                    return None
+                else:
+                    part = _SIGNED.get((kind, tok[0] == "-"), kind)
+                    values.append(_VALUE_OF[kind](tok))
+            elif kind == "BOOL":
+                part = kind
+                values.append(tok == "true")
+            else:
+                part = tok
+        elif path:  # a whole comparison: the shape keeps its path, NOT and operator, and the constant's kind
+            if value[0] == "'":
+                part = (path, negated, op)
+                values.append(_UNESCAPE.sub(r"\1", value[1:-1]) if "\\" in value else value[1:-1])
+            else:
+                part = (path, negated, op, "INT")
+                values.append(int(value))
+        else:
+            break
+        key.append(part)
+        prev = part
+    return tuple(key), values
+
+
+_NOT_FLOAT = r"(?![0-9]*\.[0-9])"  # `0` then `7.5` is the float `07.5` to the lexer
+_GAP = rf"(?:{WS}++|/\*.*?\*/|//[^\r\n]*+)*+"  # what may stand between two tokens
+_CONST_RX = {
+    "STR": _STR,
+    "INT": rf"\+?(?:0|[1-9][0-9]*+){_NOT_FLOAT}",
+    "INT-": rf"-(?:0|[1-9][0-9]*+){_NOT_FLOAT}",
+    "FLOAT": r"\+?[0-9]*+\.[0-9]++",
+    "FLOAT-": r"-[0-9]*+\.[0-9]++",
+    "TS": r"t'[0-9]{4}-(?:0[1-9]|1[012])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z'",
+    "HEX": r"h'(?:[A-Fa-f0-9]{2})*'",
+    "BIN": rf"b'(?:{_B64}{{4}})*(?:{_B64}{{4}}|{_B64}{{3}}=|{_B64}{{2}}==)'",
+    "BOOL": rf"(?:true|false){_WORD_END}",
+}
+# after a token, what would make the lexer read the text differently (a longer token, a merged one)
+_NAME_END = "(?![A-Za-z0-9_-])"
+_AFTER = {"<": "(?![=>])", ">": "(?!=)", "=": "(?!=)", "!": "(?!=)"}
+
+
+def shape_matcher(text: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """A regular expression that fully matches exactly the texts whose tokens are this pattern's but for
+    the constants (spacing and comments free), capturing the constants; and each capture's kind.
+
+    A text it matches has this pattern's shape, so it takes this pattern's plan: one match instead of the
+    lexer. Guards keep a token from being read as another by the lexer (`a` then `1` would be the name
+    `a1`, `<` then `=` the operator `<=`, `h` then a string a hex constant). None when the pattern holds a
+    character no token starts with."""
+    kinds, texts, _ = tokenize(text)
+    parts = [_GAP]
+    groups: list[str] = []
+    prev = ""
+    for kind, tok in zip(kinds[:-1], texts[:-1], strict=True):
+        if kind == "BAD":
+            return None
+        const = kind in ("INT", "FLOAT", "TS", "HEX", "BIN", "BOOL") or kind == "STR"
+        if kind == "STR" and (prev == ":" or prev == ".") or kind == "INT" and prev == "[":
+            const = False
+        if const:
+            ckind = _SIGNED.get((kind, tok[0] == "-"), kind)
+            parts.append(f"({_CONST_RX[ckind]})")
+            groups.append(kind)
+        else:
+            rx = re.escape(tok)
+            if kind == "INT":
+                rx += _NOT_FLOAT
+            elif tok[-1].isalnum() or tok[-1] in "_-":
+                rx += _NAME_END
+                if tok in _QUOTED:  # `b` then `'AAAA'` reads as one binary constant, `b` then `''` does not
+                    rx += f"(?!{_CONST_RX[_QUOTED[tok]][1:]})"
+            else:
+                rx += _AFTER.get(tok[-1], "")
+            parts.append(rx)
+        parts.append(_GAP)
+        prev = kind
+    return re.compile("".join(parts), re.S), tuple(groups)
+
+
+def matched_values(kinds: tuple[str, ...], constants: tuple[str, ...]) -> list[object]:
+    """The values of the constants a shape_matcher captured, as the parser gives them."""
+    return [
+        tok == "true" if kind == "BOOL" else _VALUE_OF[kind](tok)
+        for kind, tok in zip(kinds, constants, strict=True)
+    ]
+
+
 _PATHS: dict[str, Path] = {}  # the path text of a CMP item -> its Path (feeds use a few dozen paths)
 
 
