@@ -353,8 +353,10 @@ def _bodies(node: Node, coll: admin.Collection, reader: Reader | None) -> Iterat
 @one_line_errors
 def peer_add(
     name: Annotated[str, typer.Argument(help="Peer name (also the organization standing for it here)")],
-    url: Annotated[str, typer.Option(help="The peer's API root, e.g. http://host:6800/default/")],
-    token: Annotated[str, typer.Option(help="Token the peer issued to this node")],
+    url: Annotated[
+        str, typer.Option(help="The peer's API root, e.g. http://host:6800/default/ (MISP: its base URL)")
+    ],
+    token: Annotated[str | None, typer.Option(help="Token the peer issued to this node")] = None,
     max_tlp: Annotated[str, typer.Option(help="Highest TLP that may cross this link")] = "green",
     pull: Annotated[list[str] | None, typer.Option(help="REMOTE_COLLECTION:LOCAL_COLLECTION")] = None,
     push: Annotated[list[str] | None, typer.Option(help="LOCAL_COLLECTION:REMOTE_COLLECTION")] = None,
@@ -363,6 +365,21 @@ def peer_add(
         str | None, typer.Option(help="The peer's collection receiving sightings of its indicators")
     ] = None,
     identity: Annotated[str | None, typer.Option(help="STIX identity id of the peer's organization")] = None,
+    kind: Annotated[str, typer.Option(help="taxii (an Accord or TAXII 2.1 node) or misp (a MISP server)")] = (
+        "taxii"
+    ),
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ACCORD_MISP_KEY", help="--kind misp: API key of a MISP user (env ACCORD_MISP_KEY)"
+        ),
+    ] = None,
+    collection: Annotated[str | None, typer.Option(help="--kind misp: the local collection synced")] = None,
+    direction: Annotated[str, typer.Option(help="--kind misp: pull, push or both")] = "pull",
+    as_org: Annotated[
+        str | None,
+        typer.Option("--as", help="--kind misp: existing organization standing for the MISP server"),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Call the peer first: URL, token, collections")
     ] = True,
@@ -372,11 +389,34 @@ def peer_add(
     """Link this node to a peer node: what to pull, what to push, and the TLP limit.
 
     ``--url`` may be the peer's discovery URL or its API root; with ``--check`` (the default) the
-    peer is called before anything is stored, so a wrong URL, token or collection is said at once."""
+    peer is called before anything is stored, so a wrong URL, token or collection is said at once.
+    ``--kind misp`` links a MISP server instead: ``--collection`` pulled into and/or pushed from."""
     from accord.sync.peers import add_peer, split_mapping
 
     if interval <= 0:
         fail("--interval must be positive")
+    if kind == "misp":
+        _add_misp_peer(
+            name,
+            url,
+            key=key or token,
+            collection=collection,
+            direction=direction,
+            as_org=as_org,
+            max_tlp=max_tlp,
+            interval=interval,
+            check=check,
+            data_dir=data_dir,
+            db=db,
+        )
+        return
+    if kind != "taxii":
+        fail(f"--kind must be taxii or misp, not {kind!r}")
+    if token is None:
+        fail("--token is required: the token the peer issued to this node")
+    for given, option in ((collection, "--collection"), (as_org, "--as")):
+        if given is not None:
+            fail(f"{option} is for --kind misp; a TAXII peer's links are --pull and --push")
     pulls, pushes = pull or [], push or []
     if check:
         reads = [split_mapping(p, "--pull")[0] for p in pulls]
@@ -413,6 +453,49 @@ def peer_add(
         print(added.org.identity_id)
 
 
+def _add_misp_peer(
+    name: str,
+    url: str,
+    *,
+    key: str | None,
+    collection: str | None,
+    direction: str,
+    as_org: str | None,
+    max_tlp: str,
+    interval: float,
+    check: bool,
+    data_dir: Path | None,
+    db: str | None,
+) -> None:
+    """A MISP server as a peer: its links are the REST pull and push of ``accord misp``, run by the
+    sync loop; the key is sealed as a TAXII peer's token is, and checked first as a push would."""
+    from accord.sync.peers import add_peer
+
+    if not key:
+        fail("--kind misp needs --key: the API key of a MISP user whose role has API access")
+    if not collection:
+        fail("--kind misp needs --collection: the local collection pulled into and/or pushed from")
+    if direction not in ("pull", "push", "both"):
+        fail(f"--direction must be pull, push or both, not {direction!r}")
+    if check:
+        _checked_misp(url, key)
+    with opened(data_dir, db) as node, write_transaction(node.engine) as conn:
+        coll = find_collection(conn, collection)
+        added = add_peer(
+            conn,
+            name,
+            url,
+            key,
+            max_tlp=TLP.parse(max_tlp),
+            interval_s=interval,
+            pulls=[f"misp:{coll.uuid}"] if direction in ("pull", "both") else [],
+            pushes=[f"{coll.uuid}:misp"] if direction in ("push", "both") else [],
+            kind="misp",
+            org_name=as_org,
+        )
+        print(added.org.identity_id)
+
+
 def _checked_root(name: str, url: str, token: str, reads: list[str], writes: list[str]) -> str:
     """The peer's API root, found from ``url`` and checked with ``token`` against the collections
     the link will read and write there (one line naming the fix otherwise)."""
@@ -425,6 +508,17 @@ def _checked_root(name: str, url: str, token: str, reads: list[str], writes: lis
     except PeerError as exc:
         fail(f"{exc} (nothing stored; --no-check stores the link without calling the peer)")
     return root
+
+
+def _checked_misp(url: str, key: str) -> None:
+    """That ``url`` is a MISP server accepting ``key`` (``GET /users/view/me``), or the one-line fix."""
+    from accord.sync.client import PeerError
+    from accord.sync.misp_peer import check_misp
+
+    try:
+        check_misp(url, key)
+    except PeerError as exc:
+        fail(f"{exc} (nothing stored; --no-check stores the peer without calling MISP)")
 
 
 @peer_app.command("set")
@@ -462,7 +556,10 @@ def peer_set(
                 writes = [link.remote_collection for link in current.links if link.direction == "push"]
                 writes += [current.sightings_collection] if current.sightings_collection else []
                 token = token if token is not None else current.token
-            url = _checked_root(name, url or current.url, token, reads, writes)
+            if current.kind == "misp":
+                _checked_misp(url or current.url, token)
+            else:
+                url = _checked_root(name, url or current.url, token, reads, writes)
         with write_transaction(node.engine) as conn:
             set_peer(
                 conn,
@@ -554,7 +651,7 @@ def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
     with opened(data_dir, db) as node, read_transaction(node.engine) as conn:
         peers = list_peers(conn)
         private = {n: (ps, left(conn, ps)) for n, ps in private_keys.all_by_peer(conn).items()}
-    table = Table("peer", "url", "max TLP", "status", "last success", "failures", "last error")
+    table = Table("peer", "kind", "url", "max TLP", "status", "last success", "failures", "last error")
     links = Table("peer", "direction", "remote collection", "local collection", "cursor", "objects", "lag")
     for p in peers:
         healthy = p.failures == 0 and p.last_success_us is not None
@@ -563,6 +660,7 @@ def peer_list(data_dir: DataDir = None, db: Db = None) -> None:
         )
         table.add_row(
             p.name,
+            p.kind,
             p.url,
             p.max_tlp.label,
             status,

@@ -5,9 +5,11 @@
 Writes an NDJSON log of N values (IPv4 addresses and mixed-case domains / odd URLs, one per event)
 and M protected indicators (a tenth of them present in the log), then times: the plain sweep on the
 log; the whole exchange through a real HTTP server (`accord serve` in another process; both sides
-use every core); then, per CPU core (CPU seconds of one thread, so a busy host does not lower them),
-the partner's blind + finalize and the holder's evaluation, for this implementation (RFC 9497 OPRF
-mode on libsodium) and, when it is installed, the previous one (the `voprf` library, VOPRF mode).
+use every core), with the CPU seconds each process spent in it; the same sweep again, its PRF
+outputs now in the partner's cache (nothing asked); then, per CPU core (CPU seconds of one thread, so
+a busy host lowers them less than wall time), the partner's blind + finalize and the holder's
+evaluation, for this implementation (RFC 9497 OPRF mode on libsodium) and, when it is installed, the
+previous one (the `voprf` library, VOPRF mode). The load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -34,7 +37,10 @@ def main() -> None:
     args = ap.parse_args()
     from nodes import NodeProc
 
+    from accord.config import Settings
+    from accord.node import open_node
     from accord.private_sweep import keys, oprf
+    from accord.private_sweep.cache import Cache
     from accord.private_sweep.client import Client
     from accord.private_sweep.partner import event_keys, private_sweep
     from accord.store import admin
@@ -46,6 +52,7 @@ def main() -> None:
     from accord.sweep.runner import SweepOptions
     from accord.sync.peers import add_peer
 
+    load_before = os.getloadavg()
     rnd = random.Random(7)
     n, m = args.values, args.indicators
     base = Path(tempfile.mkdtemp(prefix="psbench-"))
@@ -105,21 +112,41 @@ def main() -> None:
         add_peer(conn, "partner", "http://partner.invalid/default/", "x")
         token = admin.create_token(conn, admin.require_org(conn, "partner"))
         keys.configure(conn, "partner", coll.uuid, 10 * n)
+    partner_node, _ = open_node(Settings(base / "partner", f"sqlite:///{base / 'partner.db'}"))
+    with write_transaction(partner_node.engine) as conn:
+        cache = Cache(partner_node.engine, add_peer(conn, "cert", holder.root, token).id)
     holder.start()
+    assert holder.process is not None
     try:
         client = Client(holder.root, token, timeout=600)
+        cpu = _Cpu(holder.process.pid)
         t = time.perf_counter()
-        result = private_sweep([str(log)], client, SweepOptions(fmt="ndjson"))  # every core
+        result = private_sweep([str(log)], client, SweepOptions(fmt="ndjson"), cache)  # every core
         t_whole = time.perf_counter() - t
+        cpu_partner, cpu_holder = cpu.spent()
+        t = time.perf_counter()
+        again = private_sweep([str(log)], client, SweepOptions(fmt="ndjson"), cache)
+        t_again = time.perf_counter() - t
         client.close()
     finally:
         holder.close()
+        partner_node.close()
     events, _, _ = event_keys([str(log)], opts, {"ipv4-addr:value", "url:value"})
     sample = [k.encode() for k in events["key"].unique().to_list()[: args.sample]]
     print(f"log values {n:,} (distinct asked: {result.values:,}), protected indicators {m:,}")
     print(f"plain sweep:   {t_plain:8.2f} s  {n / t_plain:12,.0f} values/s (1 thread)")
     print(f"private sweep: {t_whole:8.2f} s  {n / t_whole:12,.0f} log values/s whole exchange (all cores)")
     print(f"  steps (s): { {k: round(v, 2) for k, v in result.seconds.items()} }")
+    asked = max(1, result.values)
+    print(
+        f"  CPU seconds: partner {cpu_partner:.1f} ({cpu_partner / asked * 1e6:.0f} µs per value asked),"
+        f" holder {cpu_holder:.1f} ({cpu_holder / asked * 1e6:.0f} µs), together"
+        f" {(cpu_partner + cpu_holder) / t_whole:.2f} cores busy on average"
+    )
+    print(
+        f"again, from the cache: {t_again:8.2f} s  ({again.values:,} values asked, {again.cached:,} known;"
+        f" steps { ({k: round(v, 2) for k, v in again.seconds.items()}) })"
+    )
     same = "same" if plain.counts.height == result.counts.height else "DIFFERENT"
     print(f"indicators sighted: plain {plain.counts.height:,}, private {result.counts.height:,} ({same})")
     print(f"per-core rates on {len(sample):,} values (CPU seconds of this process, 1 thread):")
@@ -142,7 +169,31 @@ def main() -> None:
         wall = time.perf_counter() - t
         rate = len(sample) / wall
         print(f"  libsodium OPRF, {threads} thread(s), blind+evaluate+finalize: {rate:,.0f}/s wall")
-    print(f"  load average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    after = os.getloadavg()
+    print(
+        f"  load average (1, 5, 15 min): before {' '.join(f'{x:.2f}' for x in load_before)},"
+        f" after {' '.join(f'{x:.2f}' for x in after)} ({os.cpu_count()} cores)"
+    )
+
+
+class _Cpu:
+    """CPU seconds (user + system) this process (with its finished children: the partner's worker
+    processes) and the holder's spent since it was made."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = (self._self(), self._other())
+
+    def _self(self) -> float:
+        r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+    def _other(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def spent(self) -> tuple[float, float]:
+        return self._self() - self.start[0], self._other() - self.start[1]
 
 
 def _cpu(fn):  # noqa: ANN001, ANN202
@@ -156,7 +207,7 @@ def _oprf_rates(sample: list[bytes]) -> dict[str, float]:
 
     h = oprf.Holder.from_seed(oprf.new_seed())
     blinded, tb = _cpu(lambda: oprf.blind(sample, threads=1))
-    evaluated, te = _cpu(lambda: h.evaluate_parsed(oprf.parse(blinded.elements), threads=1))
+    evaluated, te = _cpu(lambda: h.evaluate(blinded.elements, threads=1))  # validation included
     _, tf = _cpu(lambda: oprf.finalize(blinded, evaluated, threads=1))
     k = len(sample)
     return {"partner": k / (tb + tf), "blind": k / tb, "finalize": k / tf, "holder": k / te}

@@ -1,4 +1,4 @@
-"""`accord misp`: MISP feeds in and out (the REST API pull/push of issue #13 are not built yet)."""
+"""`accord misp`: MISP feeds in and out, and a MISP server's REST API both ways (docs/misp.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from accord.cli_support import DataDir, Db, find_collection, one_line_errors, op
 from accord.gc_tuning import settle
 from accord.misp.feed import open_feed
 from accord.misp.publish import publish_feed
-from accord.misp.pull import pull_feed
+from accord.misp.pull import PullReport, pull_feed
+from accord.misp.rest import PAGE_EVENTS, MispClient, pull_rest, push_rest
 from accord.store import admin
 from accord.store.engine import read_transaction
 
-misp_app = typer.Typer(help="MISP interoperability: feeds in and out (docs/misp.md).", no_args_is_help=True)
+misp_app = typer.Typer(
+    help="MISP interoperability: feeds and the REST API, in and out (docs/misp.md).", no_args_is_help=True
+)
 feed_app = typer.Typer(
     help="MISP feeds: manifest.json + <uuid>.json events + hashes.csv.", no_args_is_help=True
 )
@@ -45,10 +48,15 @@ def feed_pull(
             report = pull_feed(node.engine, coll, org, feed)
         finally:
             feed.source.close()
+    _pulled(report)
+
+
+def _pulled(report: PullReport, extra: str = "") -> None:
+    """The summary line of a pull, one line per failed event, exit status 1 when any failed."""
     print(
         f"events {report.events}: stored {report.stored} objects, already present {report.already}, "
         f"unchanged events {report.unchanged}, unpublished {report.unpublished}, "
-        f"deleted versions {report.deleted}, failed events {len(report.failed)}",
+        f"deleted versions {report.deleted}, failed events {len(report.failed)}{extra}",
         file=sys.stderr,
     )
     for uid, message in report.failed:
@@ -75,6 +83,73 @@ def feed_publish(
             reader = admin.reader_of(conn, coll, as_org)
         report = publish_feed(node.engine, coll, reader, out)
     print(f"events {report.events} ({report.objects} objects), failed {len(report.failed)}", file=sys.stderr)
+    for uid, message in report.failed:
+        print(f"  event {uid}: {message}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+Url = Annotated[str, typer.Option(help="The MISP server's base URL, e.g. https://misp.example.org")]
+Key = Annotated[
+    str,
+    typer.Option(
+        envvar="ACCORD_MISP_KEY",
+        help="API key of a MISP user (env ACCORD_MISP_KEY keeps it off the command line)",
+    ),
+]
+
+
+@misp_app.command("pull")
+@one_line_errors
+def rest_pull(
+    url: Url,
+    key: Key,
+    collection: Annotated[str, typer.Option(help="Collection id to store the events in")],
+    producer: Annotated[str, typer.Option(help="Organization recorded as producer")] = admin.ADMIN_ORG,
+    limit: Annotated[int, typer.Option(min=1, help="Events per restSearch page")] = PAGE_EVENTS,
+    since: Annotated[
+        int | None, typer.Option(min=0, help="Ask from this event timestamp, not the cursor (0: all)")
+    ] = None,
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Store the events a MISP server changed since the last pull (restSearch, by timestamp)."""
+    with opened(data_dir, db) as node:
+        with read_transaction(node.engine) as conn:
+            coll = find_collection(conn, collection)
+            org = admin.require_org(conn, producer)
+        import misp_stix_converter  # noqa: F401  (loaded before settle(): frozen with the rest)
+
+        settle()
+        with MispClient(url, key) as client:
+            pulled = pull_rest(node.engine, coll, org, client, limit=limit, since=since)
+    _pulled(pulled.report, f", pages {pulled.pages}, cursor {pulled.since} -> {pulled.cursor}")
+
+
+@misp_app.command("push")
+@one_line_errors
+def rest_push(
+    url: Url,
+    key: Key,
+    collection: Annotated[str, typer.Option(help="Collection id")],
+    as_org: Annotated[
+        str, typer.Option("--as", help="Push only what this organization may see (policy applied)")
+    ],
+    data_dir: DataDir = None,
+    db: Db = None,
+) -> None:
+    """Send what an organization may see in a collection to a MISP server, as events."""
+    with opened(data_dir, db) as node:
+        with read_transaction(node.engine) as conn:
+            coll = find_collection(conn, collection)
+            reader = admin.reader_of(conn, coll, as_org)
+        with MispClient(url, key) as client:
+            report = push_rest(node.engine, coll, reader, client)
+    print(
+        f"events {report.events}: added {report.added}, edited {report.edited}, "
+        f"unchanged {report.unchanged}, failed {len(report.failed)}",
+        file=sys.stderr,
+    )
     for uid, message in report.failed:
         print(f"  event {uid}: {message}", file=sys.stderr)
     if report.failed:

@@ -103,13 +103,15 @@ def group_events(
         rest_ids = {o["id"] for o in rest}
         extra = {r for o in rest for r in _refs(o) if r in objects and r not in rest_ids}
         uid = str(uuidlib.uuid5(_NAMESPACE, coll.uuid))
-        now = format_us(now_us())
+        # Dated by its newest member, not now: an unchanged collection gives the same event (a push
+        # finds MISP's copy as new and sends nothing).
+        newest = max((o.get("modified") or o.get("created") or "") for o in rest) or format_us(now_us())
         grouping = {
             "type": "grouping",
             "spec_version": "2.1",
             "id": f"grouping--{uid}",
-            "created": now,
-            "modified": now,
+            "created": newest,
+            "modified": newest,
             "name": f"Accord collection {coll.title}",
             "context": "unspecified",
             "object_refs": sorted(rest_ids),

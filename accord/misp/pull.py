@@ -1,5 +1,6 @@
-"""A MISP feed into a collection, through the write path of ``accord import`` (``add_objects``:
-validation, stamping, the policy columns, the audit record) — each event whole or not at all.
+"""MISP events (a feed's, or a MISP server's REST API's: ``accord.misp.rest``) into a collection,
+through the write path of ``accord import`` (``add_objects``: validation, stamping, the policy
+columns, the audit record) — each event whole or not at all.
 
 Events are stored a batch at a time in one transaction; when anything of a batch is refused the
 transaction is rolled back and its events are stored again one transaction each, so a bad event
@@ -12,13 +13,15 @@ object or sighting it had (``deleted: true`` or gone) tombstones every stored ve
 objects made from it; an event that comes back unpublished tombstones all of it. Which objects an
 event had is read from the last stored version of its grouping/report (``x_accord_misp_objects``).
 
-An event whose manifest timestamp is the stored version of its grouping/report is not read again,
-so pulling the same feed twice stores nothing (and converting an event twice gives the same objects).
+An event whose listed timestamp (the feed manifest's, the REST event's own) is the stored version of
+its grouping/report is not read or converted again, so pulling the same events twice stores nothing
+(and converting an event twice gives the same objects).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +117,17 @@ def _tombstones(
     ]
 
 
+@dataclass
+class Listed:
+    """One event a source offers: its uuid, the timestamp the source lists for it (None: unknown) and
+    how to read it, called only when the stored version is not that timestamp (a feed reads a file,
+    the REST API has the event in hand). ``read`` raises ValueError for a per-event error."""
+
+    uuid: str
+    timestamp: Any
+    read: Callable[[], Any]
+
+
 def pull_feed(
     engine: Engine,
     coll: Collection,
@@ -122,17 +136,51 @@ def pull_feed(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> PullReport:
-    report = PullReport()
+    """A MISP feed's events, oldest first by the manifest's timestamp."""
+
+    def read(uid: str) -> Any:
+        doc = feed.event(uid)
+        if isinstance(doc, dict) and not feed.hashes_match(uid, doc.get("Event", doc)):
+            raise EventError(
+                "its attribute values do not match the feed's hashes.csv (a changed or cut file?)"
+            )
+        return doc
+
     uuids = feed.event_uuids()
-    report.events = len(uuids)
+    chunks = (
+        [
+            Listed(u, feed.manifest[u].get("timestamp"), functools.partial(read, u))
+            for u in uuids[i : i + _CHUNK]
+        ]
+        for i in range(0, len(uuids), _CHUNK)
+    )
+    return pull_events(engine, coll, producer, chunks, progress=progress)
+
+
+def pull_events(
+    engine: Engine,
+    coll: Collection,
+    producer: Org,
+    chunks: Iterable[Sequence[Listed]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    source: str | None = None,
+) -> PullReport:
+    """Store the events of ``chunks`` (read lazily: a REST source fetches a page per chunk), each
+    whole or not at all, with tombstones for what an event no longer has; the one path of every
+    MISP source into a collection. An exception raised by ``chunks`` (a server that stops
+    answering) stops the pull: the events of finished transactions stay stored, each whole. ``source``:
+    the peer the events came from (a `--kind misp` peer), so that the sync rules treat them as any peer's
+    arrivals (never sent back to it, nothing above GREEN forwarded to other peers)."""
+    report = PullReport()
     batch: list[_Event] = []
     size = 0
-    for start in range(0, len(uuids), _CHUNK):
-        chunk = uuids[start : start + _CHUNK]
+    for chunk in chunks:
+        report.events += len(chunk)
         with read_transaction(engine) as conn:
-            stored = _stored_containers(conn, coll, producer, chunk)
-        for uid in chunk:
-            event = _prepare(engine, coll, producer, feed, uid, stored.get(uid), report)
+            stored = _stored_containers(conn, coll, producer, [listed.uuid for listed in chunk])
+        for listed in chunk:
+            event = _prepare(engine, coll, producer, listed, stored.get(listed.uuid), report)
             if progress:
                 progress(1)
             if event is None:
@@ -140,10 +188,10 @@ def pull_feed(
             batch.append(event)
             size += len(event.objects)
             if size >= BATCH_OBJECTS:
-                _store(engine, coll, producer, batch, report)
+                _store(engine, coll, producer, batch, report, source)
                 batch, size = [], 0
     if batch:
-        _store(engine, coll, producer, batch, report)
+        _store(engine, coll, producer, batch, report, source)
     return report
 
 
@@ -151,24 +199,22 @@ def _prepare(
     engine: Engine,
     coll: Collection,
     producer: Org,
-    feed: Feed,
-    uid: str,
+    listed: Listed,
     stored: _Stored | None,
     report: PullReport,
 ) -> _Event | None:
+    uid = listed.uuid
     try:
-        listed = feed.manifest[uid].get("timestamp")
-        if stored is not None and listed is not None and parse_us(stix_time(listed)) == stored.version_us:
+        if (
+            stored is not None
+            and listed.timestamp is not None
+            and parse_us(stix_time(listed.timestamp)) == stored.version_us
+        ):
             report.unchanged += 1
             return None
-        doc = feed.event(uid)
-        converted = convert_event(doc)
+        converted = convert_event(listed.read())
         if converted.uuid != uid:
             raise EventError(f"the event file holds event {converted.uuid}, not {uid}")
-        if not feed.hashes_match(uid, doc.get("Event", doc)):
-            raise EventError(
-                "its attribute values do not match the feed's hashes.csv (a changed or cut file?)"
-            )
     except (ValueError, KeyError, TypeError) as exc:  # EventError, unreadable file, odd shapes
         report.failed.append((uid, " ".join(str(exc).split()) or type(exc).__name__))
         return None
@@ -198,17 +244,24 @@ def _with_deletions(
     return _Event(converted.uuid, converted.objects + markers, deletes)
 
 
-def _store(engine: Engine, coll: Collection, producer: Org, batch: list[_Event], report: PullReport) -> None:
+def _store(
+    engine: Engine,
+    coll: Collection,
+    producer: Org,
+    batch: list[_Event],
+    report: PullReport,
+    source: str | None,
+) -> None:
     """The batch in one transaction; when anything is refused, each event in one of its own."""
     objects = [o for event in batch for o in event.objects]
     try:
         with write_transaction(engine) as conn:
-            outcomes = _add(conn, coll, producer, objects, stop_at_refusal=True)
+            outcomes = _add(conn, coll, producer, objects, source, stop_at_refusal=True)
             if not all(o.ok for o in outcomes):
                 raise _Refused(outcomes)
     except _Refused:
         for event in batch:
-            _store_one(engine, coll, producer, event, report)
+            _store_one(engine, coll, producer, event, report, source)
         return
     for event in batch:
         report.deleted += event.deletes
@@ -216,14 +269,20 @@ def _store(engine: Engine, coll: Collection, producer: Org, batch: list[_Event],
 
 
 def _add(
-    conn: Connection, coll: Collection, producer: Org, objects: list[dict[str, Any]], *, stop_at_refusal: bool
+    conn: Connection,
+    coll: Collection,
+    producer: Org,
+    objects: list[dict[str, Any]],
+    source: str | None,
+    *,
+    stop_at_refusal: bool,
 ) -> list[Outcome]:
     """``add_objects`` a slice of BATCH_OBJECTS at a time inside the caller's one transaction: a huge
     event (tens of thousands of attributes) is still stored whole or not at all, but the write path
     holds the JSON text of a slice at a time, not of the whole event."""
     outcomes: list[Outcome] = []
     for start in range(0, len(objects), BATCH_OBJECTS):
-        outcomes += add_objects(conn, coll, producer, objects[start : start + BATCH_OBJECTS])
+        outcomes += add_objects(conn, coll, producer, objects[start : start + BATCH_OBJECTS], source=source)
         if stop_at_refusal and not all(o.ok for o in outcomes):
             break
     return outcomes
@@ -234,10 +293,12 @@ class _Refused(Exception):
         self.outcomes = outcomes
 
 
-def _store_one(engine: Engine, coll: Collection, producer: Org, event: _Event, report: PullReport) -> None:
+def _store_one(
+    engine: Engine, coll: Collection, producer: Org, event: _Event, report: PullReport, source: str | None
+) -> None:
     try:
         with write_transaction(engine) as conn:
-            outcomes = _add(conn, coll, producer, event.objects, stop_at_refusal=False)
+            outcomes = _add(conn, coll, producer, event.objects, source, stop_at_refusal=False)
             if not all(o.ok for o in outcomes):
                 raise _Refused(outcomes)
     except _Refused as refused:

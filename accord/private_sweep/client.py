@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import orjson
 
 from accord.taxii.media import TAXII_MEDIA_TYPE
 
@@ -49,8 +50,8 @@ class Client:
 
     def _check(self, resp: httpx.Response) -> dict:
         try:
-            body = resp.json()
-        except ValueError:
+            body = orjson.loads(resp.content)  # an evaluation is ~180 kB of JSON: orjson, not json
+        except orjson.JSONDecodeError:
             body = None
         if resp.status_code != 200:
             if isinstance(body, dict) and "title" in body:
@@ -93,7 +94,13 @@ class Client:
             "elements": [base64.b64encode(e).decode("ascii") for e in elements],
         }
         try:
-            answer = self._check(self.http.post(self.base + "evaluate", json=body))
+            answer = self._check(
+                self.http.post(
+                    self.base + "evaluate",
+                    content=orjson.dumps(body),
+                    headers={"Content-Type": "application/json"},
+                )
+            )
             return base64.b64decode(answer["evaluated"])
         except httpx.HTTPError as exc:
             raise RemoteError(f"cannot reach {self.base}: {exc}") from None

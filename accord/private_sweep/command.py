@@ -3,6 +3,8 @@
 With ``--report-hits`` the sightings are posted to the collection the peer named for sightings
 (``accord peer add --sightings-collection``), as a plain sweep's ``--post`` does; without it
 nothing is sent to the holder beyond the blinded values, and only aggregate counts are printed.
+The PRF outputs obtained are kept in this node's cache (``cache``): the next sweep against the same
+holder key asks only the values not asked before.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def run(
 ) -> None:
     from accord.config import Settings
     from accord.node import open_node
+    from accord.private_sweep.cache import Cache
     from accord.private_sweep.client import Client, RemoteError
     from accord.private_sweep.oprf import BadEvaluation, LibraryMissing, require
     from accord.private_sweep.partner import private_sweep
@@ -56,21 +59,21 @@ def run(
             if peer is None:
                 raise _fail(f"no peer named {peer_name!r} on this node")
             token, url, home = peer.token, peer.url, peer.sightings_collection
+        if report_hits and not home:
+            raise _fail(
+                f"peer {peer_name!r} names no sightings collection (accord peer add --sightings-collection)"
+            )
+        client = Client(url, token)
+        try:
+            result = private_sweep(logs, client, opts, Cache(node.engine, peer.id))
+        except (RemoteError, BadEvaluation, LogError, ValueError) as exc:
+            raise _fail(str(exc), 1 if isinstance(exc, RemoteError | BadEvaluation) else 2) from None
+        finally:
+            client.close()
     except PeerKeyError as exc:
         raise _fail(str(exc)) from None
     finally:
         node.close()
-    if report_hits and not home:
-        raise _fail(
-            f"peer {peer_name!r} names no sightings collection (accord peer add --sightings-collection)"
-        )
-    client = Client(url, token)
-    try:
-        result = private_sweep(logs, client, opts)
-    except (RemoteError, BadEvaluation, LogError, ValueError) as exc:
-        raise _fail(str(exc), 1 if isinstance(exc, RemoteError | BadEvaluation) else 2) from None
-    finally:
-        client.close()
     who = sightings.identity(identity_name)
     sights = sightings.build_sightings(result.counts, result.comp, who)
     bundle = sightings.bundle(sights, who)
@@ -79,9 +82,12 @@ def run(
     matches = int(result.counts["count"].sum() or 0)
     typer.echo(
         f"private sweep against {peer_name}: {result.events:,} events, {result.values:,} distinct values"
-        f" evaluated, {result.matched_values:,} protected, {len(sights)} indicators sighted,"
+        f" evaluated, {result.cached:,} known from earlier sweeps (not asked),"
+        f" {result.matched_values:,} protected, {len(sights)} indicators sighted,"
         f" {matches:,} event matches"
     )
+    if result.cache_error:
+        typer.echo(f"warning: the outputs were not cached ({result.cache_error})", err=True)
     for m in result.malformed[:10]:
         typer.echo(f"malformed {m.file}:{m.line}: {m.reason}", err=True)
     if report_hits and sights:

@@ -3,9 +3,12 @@
     GET  /private-sweep/           the caller's published set, key and quota (caller: a peer org)
     POST /private-sweep/evaluate   {"request_id", "key_id", "elements": [base64 ...]} -> evaluations
 
-Elements are parsed before anything is charged (a malformed one costs nothing and evaluates
-nothing); the quota and request id are then charged in one short write transaction, and the batch is
-evaluated outside it (CPU work holds no database lock).
+A request is checked against the quota and the request ids seen (read only: a replayed or
+over-quota batch is refused before any evaluation), then evaluated with each element's validation
+done by the multiplication's own decoding (a malformed element → 400, nothing charged), then charged
+in one short write transaction that checks both again (CPU work holds no database lock; a request
+that loses a race there gets its refusal, not its evaluation). Concurrent requests are evaluated on
+as many threads (libsodium releases the GIL), so a partner with batches in flight uses every core.
 """
 
 from __future__ import annotations
@@ -157,31 +160,36 @@ class PrivateSweepApi:
             raise TaxiiError(
                 409, "Key rotated", f"the key is now {ps.key_id}, not {kid}: fetch the set again"
             )
-        try:
-            inputs = await run_in_threadpool(oprf.parse, elements)
-        except oprf.BadElement as exc:
-            raise TaxiiError(400, "Malformed element", str(exc)) from None
 
-        def charge() -> tuple[int | None, quota.Refused | None, oprf.Holder | None]:
+        def refuse(refusal: quota.Refused) -> TaxiiError:
+            with write_transaction(self.node.engine) as conn:
+                quota.record_refusal(conn, ps, rid, len(elements), refusal)
+            return TaxiiError(refusal.status, refusal.title, refusal.description)
+
+        def precheck() -> oprf.Holder:
+            try:
+                with read_transaction(self.node.engine) as conn:
+                    quota.check(conn, ps, rid, len(elements))
+                    return ps.holder(conn)
+            except quota.Refused as refusal:
+                raise refuse(refusal) from None
+
+        def charge() -> int:
             try:
                 with write_transaction(self.node.engine) as conn:
-                    left = quota.charge(conn, ps, rid, len(inputs))
-                    return left, None, ps.holder(conn)
+                    return quota.charge(conn, ps, rid, len(elements))
             except quota.Refused as refusal:
-                with write_transaction(self.node.engine) as conn:
-                    quota.record_refusal(conn, ps, rid, len(inputs), refusal)
-                return None, refusal, None
+                raise refuse(refusal) from None
             except sa.exc.IntegrityError:  # the same request id committed concurrently
-                return (
-                    None,
-                    quota.Refused(409, "Replayed request", f"request id {rid} was already used"),
-                    None,
-                )
+                raise refuse(
+                    quota.Refused(409, "Replayed request", f"request id {rid} was already used")
+                ) from None
 
-        left, refusal, holder = await run_in_threadpool(charge)
-        if refusal is not None:
-            raise TaxiiError(refusal.status, refusal.title, refusal.description)
-        assert holder is not None
-        evaluated = await run_in_threadpool(holder.evaluate_parsed, inputs)
+        holder = await run_in_threadpool(precheck)
+        try:  # validation and evaluation in one pass (oprf.Holder._evaluate): a bad element costs nothing
+            evaluated = await run_in_threadpool(holder.evaluate, elements, 1)
+        except oprf.BadElement as exc:
+            raise TaxiiError(400, "Malformed element", str(exc)) from None
+        left = await run_in_threadpool(charge)  # refused here (a race): the evaluation is not sent
         body: dict[str, Any] = {"key_id": ps.key_id, "evaluated": _b64(evaluated), "quota_left": left}
         return taxii_response(body)

@@ -2,7 +2,9 @@
 
 Every accepted evaluation raises the peer's counter for the UTC day and stores the request id, in the
 same transaction, with an audit record (values asked, quota left). A refused request (over quota,
-replayed) is recorded too, in a transaction of its own, and evaluates nothing.
+replayed) is recorded too, in a transaction of its own: refused by ``check`` before the evaluation,
+it evaluates nothing; refused by ``charge`` after it (a concurrent request took the remainder, or
+the same id raced), its evaluation is discarded unsent.
 """
 
 from __future__ import annotations
@@ -42,13 +44,9 @@ def left(conn: Connection, ps: PrivateSweep) -> int:
     return max(0, ps.daily_quota - used(conn, ps.peer_id))
 
 
-def charge(conn: Connection, ps: PrivateSweep, request_id: str, n: int) -> int:
-    """Take ``n`` values off today's quota for ``request_id``; returns what is left, or raises ``Refused``.
-
-    The counter is raised by one conditional UPDATE (``used + n <= quota``), so two concurrent requests
-    cannot both pass on the same remainder; the request id's primary key refuses a replay even when
-    two copies race."""
-    day = today()
+def check(conn: Connection, ps: PrivateSweep, request_id: str, n: int) -> None:
+    """The refusals ``charge`` would make, read only: the endpoint asks before evaluating, so a replayed
+    or over-quota batch costs no evaluation (``charge`` asks again, atomically, after it)."""
     seen = conn.execute(
         sa.select(private_sweep_request.c.day).where(
             private_sweep_request.c.peer_id == ps.peer_id, private_sweep_request.c.request_id == request_id
@@ -58,6 +56,24 @@ def charge(conn: Connection, ps: PrivateSweep, request_id: str, n: int) -> int:
         raise Refused(409, "Replayed request", f"request id {request_id} was already evaluated ({seen.day})")
     if n > ps.daily_quota:
         raise Refused(429, "Quota exceeded", f"{n} values asked, the daily quota is {ps.daily_quota}")
+    current = used(conn, ps.peer_id)
+    if current + n > ps.daily_quota:
+        raise Refused(
+            429,
+            "Quota exceeded",
+            f"{n} values asked, {max(0, ps.daily_quota - current)} of the daily quota of"
+            f" {ps.daily_quota} left today (UTC)",
+        )
+
+
+def charge(conn: Connection, ps: PrivateSweep, request_id: str, n: int) -> int:
+    """Take ``n`` values off today's quota for ``request_id``; returns what is left, or raises ``Refused``.
+
+    The counter is raised by one conditional UPDATE (``used + n <= quota``), so two concurrent requests
+    cannot both pass on the same remainder; the request id's primary key refuses a replay even when
+    two copies race."""
+    day = today()
+    check(conn, ps, request_id, n)
     updated = conn.execute(
         private_sweep_usage.update()
         .where(

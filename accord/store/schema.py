@@ -189,6 +189,8 @@ peer = Table(
     Column("last_error", Text),
     Column("last_error_us", BigInteger),
     Column("failures", Integer, nullable=False, default=0),
+    # "taxii" (a TAXII 2.1 node) or "misp" (a MISP server's REST API, accord.sync.misp_peer).
+    Column("kind", String(8), nullable=False, default="taxii", server_default="taxii"),
 )
 
 peer_link = Table(

@@ -25,6 +25,8 @@ from accord.store.objects import Outcome, Refusal, add_objects
 from accord.store.schema import collection, org, peer, peer_link, sync_refusal
 from accord.sync.sealing import SealedToken, seal
 
+KINDS = ("taxii", "misp")
+
 
 @dataclass
 class Link:
@@ -57,6 +59,7 @@ class Peer:
     last_error_us: int | None
     failures: int
     links: list[Link] = field(default_factory=list)
+    kind: str = "taxii"  # or "misp": a MISP server's REST API (accord.sync.misp_peer)
 
     @property
     def token(self) -> str:
@@ -92,13 +95,29 @@ def add_peer(
     pushes: list[str] = (),  # type: ignore[assignment]
     sightings_collection: str | None = None,
     identity_id: str | None = None,
+    kind: str = "taxii",
+    org_name: str | None = None,
 ) -> Peer:
-    """Add a peer (and the organization that stands for it) with its pull and push links."""
+    """Add a peer (and the organization that stands for it) with its pull and push links.
+
+    ``org_name`` makes an existing organization stand for the peer (a MISP server run by a partner
+    already known here) instead of one named after the peer."""
+    if kind not in KINDS:
+        raise admin.AdminError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if not url.startswith(("http://", "https://")):
-        raise admin.AdminError(f"--url {url!r} must be an http(s) URL of the peer's API root")
+        what = "the MISP server's base URL" if kind == "misp" else "the peer's API root"
+        raise admin.AdminError(f"--url {url!r} must be an http(s) URL of {what}")
     if conn.execute(sa.select(peer.c.id).where(peer.c.name == name)).first():
         raise admin.AdminError(f"peer {name!r} already exists")
-    stands_for = admin.find_org(conn, name) or admin.add_org(conn, name, identity_id)
+    if org_name is not None:
+        stands_for = admin.find_org(conn, org_name)
+        if stands_for is None:
+            raise admin.AdminError(f"--as: no organization named {org_name!r} (accord org add {org_name})")
+        taken = conn.execute(sa.select(peer.c.name).where(peer.c.org_id == stands_for.id)).scalar()
+        if taken is not None:
+            raise admin.AdminError(f"--as: {org_name!r} already stands for peer {taken!r}")
+    else:
+        stands_for = admin.find_org(conn, name) or admin.add_org(conn, name, identity_id)
     url = url.rstrip("/") + "/"
     conn.execute(
         peer.insert().values(
@@ -112,13 +131,20 @@ def add_peer(
             sightings_collection=sightings_collection,
             sightings_cursor_seq=0,
             failures=0,
+            kind=kind,
         )
     )
     admin.bump_auth_epoch(conn)  # the organization's tokens now read through the sync rules
     record_write(
         conn,
         "peer.add",
-        {"name": name, "url": url, "max_tlp": max_tlp.label, "sightings_collection": sightings_collection},
+        {
+            "name": name,
+            "url": url,
+            "max_tlp": max_tlp.label,
+            "sightings_collection": sightings_collection,
+            "kind": kind,
+        },
     )
     for direction, items in (("pull", pulls), ("push", pushes)):
         for item in items:
@@ -231,6 +257,7 @@ def _peer(conn: Connection, row: sa.Row) -> Peer:
         row.last_error_us,
         row.failures,
         links,
+        row.kind,
     )
 
 

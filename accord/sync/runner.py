@@ -4,6 +4,8 @@ Each peer gets its own thread, so a peer that is down or slow never delays the o
 peer is retried with exponential backoff, and every failure is kept for `accord peer list`. A peer
 that could not be reached at all (down, or cut off by a partition) is probed once an interval while
 it waits, so a link resumes within an interval of the peer's return rather than after the backoff.
+A MISP peer's links run its REST API (``accord.sync.misp_peer``) instead of the TAXII exchange,
+with the same failure records, backoff and probing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import peer as peer_table
 from accord.sync.client import PeerClient, PeerError, PeerUnreachable
 from accord.sync.exchange import PassResult, pull, push, route_sightings
-from accord.sync.peers import get_peer, list_peers
+from accord.sync.misp_peer import misp_answers, sync_misp
+from accord.sync.peers import Peer, get_peer, list_peers
 from accord.sync.sealing import PeerKeyError
 
 log = logging.getLogger("accord.sync")
@@ -37,10 +40,13 @@ def sync_peer(engine: Engine, name: str) -> PassResult:
         raise PeerError(f"no peer named {name!r}")
     result = PassResult()
     try:
-        with PeerClient(peer.url, peer.token) as client:
-            for link in peer.links:
-                (pull if link.direction == "pull" else push)(engine, peer, link, client, result)
-            route_sightings(engine, peer, client, result)
+        if peer.kind == "misp":
+            sync_misp(engine, peer, result)
+        else:
+            with PeerClient(peer.url, peer.token) as client:
+                for link in peer.links:
+                    (pull if link.direction == "pull" else push)(engine, peer, link, client, result)
+                route_sightings(engine, peer, client, result)
     except Exception as exc:  # any failure of one peer is recorded, never fatal to the loop
         message = str(exc) if isinstance(exc, PeerError | PeerKeyError) else f"{type(exc).__name__}: {exc}"
         message = " ".join(message.split())[:500]
@@ -134,7 +140,14 @@ class SyncLoop:
             while not self.stop_event.wait(max(min(peer.interval_s, deadline - time.monotonic()), 0.05)):
                 if time.monotonic() >= deadline:
                     break
-                with PeerClient(peer.url, peer.token) as probe:
-                    if probe.answers():
-                        log.info("sync with %s: the peer answers again, passing now", name)
-                        break
+                if _answers(peer):
+                    log.info("sync with %s: the peer answers again, passing now", name)
+                    break
+
+
+def _answers(peer: Peer) -> bool:
+    """The cheap call that ends a backoff: the TAXII API root, or MISP's ``/users/view/me``."""
+    if peer.kind == "misp":
+        return misp_answers(peer)
+    with PeerClient(peer.url, peer.token) as probe:
+        return probe.answers()

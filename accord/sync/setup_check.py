@@ -23,6 +23,7 @@ from accord.store.engine import read_transaction
 from accord.store.schema import stix_object
 from accord.store.schema import token as token_table
 from accord.sync.client import PeerClient, PeerError
+from accord.sync.misp_peer import check_misp
 from accord.sync.peers import get_peer
 
 
@@ -109,8 +110,12 @@ def check_peer(engine: Engine, name: str) -> LinkReport:
     writes += [found.sightings_collection] if found.sightings_collection else []
     other_root = None
     try:
-        root = api_root_of(found.url, secret)
-        check_collections(root, secret, reads, writes, name)
+        if found.kind == "misp":  # a MISP server: its key checked as a push would, no TAXII collections
+            check_misp(found.url, secret)
+            root = found.url
+        else:
+            root = api_root_of(found.url, secret)
+            check_collections(root, secret, reads, writes, name)
         other_root = None if root == found.url else root
         outbound = "ok" if other_root is None else f"ok, but the stored URL is not the API root {root}"
     except PeerError as exc:

@@ -9,76 +9,22 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from misp_helpers import accord, load, new_collection, read_feed, write_feed
+from misp_helpers import (
+    ROUND_TRIP,
+    accord,
+    assert_keeps,
+    attributes_of,
+    load,
+    new_collection,
+    read_feed,
+    write_feed,
+)
 
-from accord.misp.mapping import Sharing, is_tlp_tag, sharing_of
+from accord.misp.mapping import Sharing, sharing_of
 from accord.misp.to_stix import EventError, convert_event
 from accord.stix.markings import TLP, TLP2_MARKING_ID
-
-# Events misp-stix converts, with what it cannot bring back (asserted below, everything else kept).
-ROUND_TRIP = [
-    "to_delete1.json",  # PyMISP: 75 attributes, CIRCL OSINT event
-    "existing_event.json",  # PyMISP: 49 objects, 113 object attributes, galaxies
-    "misp-stix_event_with_sightings.json",
-    "misp-stix_event_with_tags.json",
-    "misp-stix_event_with_tlp2_tags.json",
-    "misp-stix_event_with_hash_attributes.json",
-    "misp-stix_event_with_email_attributes.json",
-    "misp-stix_event_with_malware_galaxy.json",
-    "misp-stix_event_with_domain_ip_object.json",
-    "misp-stix_event_with_file_object.json",
-    "misp-stix_event_with_ip_port_object.json",
-    "misp-stix_event_with_url_object.json",
-]
-# misp-stix's STIX 2.1 -> MISP parser drops the tags of 'link', 'comment' and 'text' attributes.
-UNTAGGED_TYPES = {"link", "comment", "text", "other"}
-
-
-def _tags(element: dict[str, Any]) -> set[str]:
-    """Tags other than TLP (mapped to one effective tag) and galaxy tags (rebuilt from galaxies)."""
-    return {
-        t["name"]
-        for t in element.get("Tag") or []
-        if not is_tlp_tag(t["name"]) and not t["name"].startswith("misp-galaxy:")
-    }
-
-
-def _sightings(attr: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {
-        (str(s.get("type", "0")), str(s["date_sighting"]), (s.get("Organisation") or {}).get("name", ""))
-        for s in attr.get("Sighting") or []
-    }
-
-
-def _attributes(event: dict[str, Any]) -> dict[str, tuple]:
-    return {
-        a["uuid"]: (a["type"], a["category"], str(a["value"]), frozenset(_tags(a)), frozenset(_sightings(a)))
-        for a in event.get("Attribute") or []
-    }
-
-
-def _object_attributes(event: dict[str, Any]) -> list[tuple]:
-    # misp-stix gives object attributes new uuids; it fills a missing category from the template and
-    # writes datetimes with +00:00 for Z: compared by value within each (object, relation, type).
-    return sorted(
-        (
-            o["name"],
-            a["type"],
-            str(a["value"]).replace("+00:00", "Z"),
-        )  # relations may be renamed (ip-dst -> ip)
-        for o in event.get("Object") or []
-        for a in o.get("Attribute") or []
-    )
-
-
-def _galaxy_tags(event: dict[str, Any]) -> set[str]:
-    # misp-stix makes one STIX object per galaxy, from its first cluster: the others are lost.
-    return {
-        g["GalaxyCluster"][0].get("tag_name") for g in event.get("Galaxy") or [] if g.get("GalaxyCluster")
-    } - {None}
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -103,25 +49,11 @@ def test_round_trip_keeps_values_types_categories_tags_sightings(
     )
     back = read_feed(tmp_path / "out")[original["uuid"]]
 
-    assert back["info"] == original["info"]
-    assert _tags(back) == _tags(original)
-    assert _galaxy_tags(original) <= {t["name"] for t in back["Tag"]}
-    before, after = _attributes(original), _attributes(back)
-    assert before.keys() == after.keys()
-    for uid, (typ, category, value, tags, sightings) in before.items():
-        assert after[uid][:3] == (typ, category, value)
-        if typ in UNTAGGED_TYPES:  # misp-stix may drop these attributes' tags, never invents any
-            assert after[uid][3] <= tags
-        else:
-            assert after[uid][3] == tags
-        assert after[uid][4] == sightings
-    assert _object_attributes(back) == [
-        (o, t, v.replace("+00:00", "Z")) for o, t, v in _object_attributes(original)
-    ]
+    assert_keeps(original, back)
     # The feed's hashes.csv lists an md5 for each value, against the event's uuid.
     lines = (tmp_path / "out" / "hashes.csv").read_text().splitlines()
     assert all(line.endswith("," + original["uuid"]) for line in lines)
-    assert len(lines) >= len(before)
+    assert len(lines) >= len(attributes_of(original))
 
 
 def test_sightings_survive_with_their_organisations(node_args, tmp_path: Path) -> None:
@@ -439,7 +371,7 @@ def test_publish_as_an_organization_leaves_out_what_it_may_not_see(node_args, tm
         "cert-a",
         *node_args,
     )
-    for_b = _attributes(read_feed(tmp_path / "b")[doc["Event"]["uuid"]])
+    for_b = attributes_of(read_feed(tmp_path / "b")[doc["Event"]["uuid"]])
     for_a = read_feed(tmp_path / "a")[doc["Event"]["uuid"]]
     assert secret["uuid"] not in for_b and shared["uuid"] in for_b and named["uuid"] in for_b
     assert secret["uuid"] not in (tmp_path / "b" / f"{doc['Event']['uuid']}.json").read_text()

@@ -108,6 +108,25 @@ def test_deserialize_element_refuses_bad_encodings_and_the_identity() -> None:
         oprf.parse([good, bytes(32)])
 
 
+def test_evaluate_validates_in_its_multiplication_as_deserialize_element_does() -> None:
+    """The holder's evaluation decodes each element once (in the multiplication) and refuses exactly
+    what DeserializeElement refuses, naming the element by its index, also across threads."""
+    holder = oprf.Holder.from_seed(oprf.new_seed())
+    good = oprf.blind([f"v{i}".encode() for i in range(3000)])
+    non_canonical = (2**255 - 19).to_bytes(32, "little")
+    for bad in (bytes(32), b"\xff" * 32, non_canonical, b"\x01" + bytes(31), good.elements[0][:31]):
+        reason = str(pytest.raises(oprf.BadElement, oprf.deserialize_element, bad).value)
+        with pytest.raises(oprf.BadElement, match=f"element 1 .*{reason}"):
+            holder.evaluate([good.elements[0], bad])
+        batch = [*good.elements[:2500], bad, *good.elements[2500:]]
+        for threads in (1, 2):  # 2 threads: the bad one is in the second chunk
+            with pytest.raises(oprf.BadElement, match="element 2500 "):
+                holder.evaluate(batch, threads=threads)
+    one, two = holder.evaluate(good.elements, threads=1), holder.evaluate(good.elements, threads=2)
+    assert one == two == b"".join(holder.evaluate([e]) for e in good.elements[:10]) + one[320:]
+    assert oprf.finalize(good, one) == holder.prf_many(good.inputs)
+
+
 def test_finalize_refuses_a_bad_answer() -> None:
     holder = oprf.Holder.from_seed(oprf.new_seed())
     blinded = oprf.blind([b"a", b"b"])

@@ -263,6 +263,105 @@ def test_the_first_failed_batch_stops_the_exchange() -> None:
             raise RemoteError("answered 429 (Quota exceeded)")
         return holder.evaluate(elements)
 
+    outputs: dict[str, bytes] = {}
+    keys_asked = [f"v{i}" for i in range(40)]
     with pytest.raises(RemoteError, match="429"):
-        evaluate_all([f"v{i}" for i in range(40)], pset, call, threads=1)
+        evaluate_all(
+            keys_asked,
+            pset,
+            call,
+            threads=1,
+            on_outputs=lambda ks, ys: outputs.update(zip(ks, ys, strict=True)),
+        )
     assert len(calls) <= 4  # 20 batches; at most the window (2) after the failing one
+    # the batches evaluated (and paid for) before and beside the failure are kept, and right
+    assert 2 <= len(outputs) <= 2 * (len(calls) - 1) and set(outputs) <= set(keys_asked[: 2 * len(calls)])
+    assert all(y == holder.prf(k.encode()) for k, y in outputs.items())
+
+
+def test_a_repeated_sweep_asks_nothing_until_the_key_rotates(holder: Holder, tmp_path: Path) -> None:
+    from accord.private_sweep.cache import Cache
+    from accord.private_sweep.tables import private_sweep_cache
+
+    log = tmp_path / "log.ndjson"
+    write_log(log)
+    partner, _ = open_node(Settings(tmp_path / "partner", f"sqlite:///{tmp_path / 'partner.db'}"))
+    try:
+        with write_transaction(partner.engine) as conn:
+            peer_id = add_peer(conn, "cert", "http://testserver/default/", holder.token).id
+        cache = Cache(partner.engine, peer_id)
+        client = holder.client()
+        asked: list[int] = []
+        original = client.evaluate
+
+        def counting(key_id: str, elements: list[bytes], request_id: str | None = None) -> bytes:
+            asked.append(len(elements))
+            return original(key_id, elements, request_id)
+
+        client.evaluate = counting  # type: ignore[method-assign]
+
+        def used() -> int:
+            with read_transaction(holder.node.engine) as conn:
+                return int(
+                    conn.execute(sa.text("SELECT coalesce(sum(used), 0) FROM private_sweep_usage")).scalar()
+                )
+
+        def rows(result) -> set:  # noqa: ANN001
+            return {(result.ids[i], c, f, last) for i, c, f, last in result.counts.iter_rows()}
+
+        opts = SweepOptions(fmt="ndjson")
+        first = private_sweep([str(log)], client, opts, cache)
+        assert first.values > 0 and first.cached == 0 and used() == first.values == sum(asked)
+        assert len(rows(first)) == 7
+        second = private_sweep([str(log)], client, opts, cache)
+        assert second.values == 0 and second.cached == first.values
+        assert used() == first.values and sum(asked) == first.values  # no request, no quota spent
+        assert rows(second) == rows(first) and second.matched_values == first.matched_values
+        with read_transaction(partner.engine) as conn:
+            stored = conn.execute(sa.select(private_sweep_cache)).all()
+        assert len(stored) == first.values and {r.key_id for r in stored} == {holder.ps.key_id}
+        dump = b"".join(bytes(r.digest) + bytes(r.output) for r in stored)
+        assert b"203.0.113.7" not in dump and b"evil.example.org" not in dump  # no log value in clear
+
+        with write_transaction(holder.node.engine) as conn:
+            old, new = keys.rotate(conn, "partner")
+        third = private_sweep([str(log)], client, opts, cache)
+        assert third.values == first.values and third.cached == 0  # the old outputs match nothing now
+        assert used() == 2 * first.values
+        assert rows(third) == rows(first)
+        with read_transaction(partner.engine) as conn:
+            kids = {r.key_id for r in conn.execute(sa.select(private_sweep_cache.c.key_id))}
+        assert kids == {new} != {old}
+    finally:
+        partner.close()
+
+
+def test_worker_processes_give_what_threads_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large exchanges blind and finalize in worker processes: the same matches and PRF outputs as in
+    threads, and a bad answer still stops the exchange with BadEvaluation."""
+    from accord.private_sweep import partner
+    from accord.private_sweep.client import PublishedSet
+
+    holder = oprf.Holder.from_seed(oprf.new_seed())
+    keys_asked = [f"ipv4-addr:value\0198.51.{i // 256}.{i % 256}" for i in range(600)]
+    protected = {k.encode(): [(f"indicator--{i}", None, None)] for i, k in enumerate(keys_asked[::50])}
+    entries = dict(published.build(holder, protected))
+    pset = PublishedSet("k", holder.public_key, {"ipv4-addr:value"}, 100, 10**6, 10**6, entries)
+    runs = {}
+    for name, start in (("threads", 10**9), ("processes", 0)):
+        monkeypatch.setattr(partner, "PROCESSES_FROM", start)
+        outputs: dict[str, bytes] = {}
+        found = partner.evaluate_all(
+            keys_asked,
+            pset,
+            holder.evaluate,
+            threads=2,
+            on_outputs=lambda ks, ys, into=outputs: into.update(zip(ks, ys, strict=True)),
+        )
+        runs[name] = (found, outputs)
+    assert runs["threads"] == runs["processes"]
+    found, outputs = runs["processes"]
+    assert set(found) == {k.decode() for k in protected} and len(outputs) == 600
+    assert all(outputs[k] == holder.prf(k.encode()) for k in keys_asked[:20])
+    with pytest.raises(oprf.BadEvaluation):
+        partner.evaluate_all(keys_asked, pset, lambda elements: bytes(32) * len(elements), threads=2)

@@ -1,0 +1,278 @@
+"""A MISP server's REST API, both ways: events pulled with ``/events/restSearch`` into a collection,
+and what an organization may see in a collection pushed as events with ``/events/add`` and
+``/events/edit``.
+
+Pull pages ``restSearch`` from a cursor (the highest event ``timestamp`` of the last complete pull,
+per collection and MISP URL, in ``node_setting``) and hands each page to ``pull.pull_events``: the
+very path of a feed pull (each event whole or not at all, tombstones for deleted attributes and
+unpublished events, an event whose stored version is its timestamp not converted again). MISP's
+``timestamp`` filter is "greater or equal", so the events of the cursor's second come again and are
+counted unchanged: an edit in the same second as the last pull is not missed.
+
+Push reads exactly as ``accord misp feed publish --as`` (``publish.visible_objects`` and
+``group_events``, the TLP table of ``mapping``), and sends each event whose instance copy is older.
+
+``pull_rest`` and ``push_rest`` are plain functions a sync loop can call; every failure of the server
+(unreachable, a timeout, a refused key, an answer that is not MISP's JSON) is one ``MispError`` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.engine import Engine
+
+from accord.misp.publish import group_events, visible_objects
+from accord.misp.pull import Listed, PullReport, pull_events
+from accord.misp.to_misp import to_misp_event
+from accord.misp.to_stix import EventError
+from accord.policy import Reader
+from accord.store.admin import Collection, Org, get_setting, set_setting
+from accord.store.engine import read_transaction, write_transaction
+
+TIMEOUT = 60.0
+PAGE_EVENTS = 100  # events per restSearch page: a page is held whole while its events are converted
+_CURSOR_PREFIX = "misp_pull_cursor:"
+_KEY_FIX = "check --key (the API key of a MISP user whose role has API access, Event Actions -> Automation)"
+
+
+class MispError(ValueError):
+    """The MISP server cannot be used (unreachable, the key refused, not MISP's answer); one line."""
+
+
+class EventRejected(Exception):
+    """MISP refused one event (its validation): reported for that event, the others go on."""
+
+
+class MispClient:
+    """The few MISP REST calls Accord makes, every failure turned into a MispError line."""
+
+    def __init__(self, url: str, key: str, *, timeout: float = TIMEOUT) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.http = httpx.Client(
+            timeout=timeout,
+            headers={"Authorization": key, "Accept": "application/json", "Content-Type": "application/json"},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> MispClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """(status, parsed JSON) of a call; MispError when the server cannot be used at all."""
+        where = f"{self.url}{path}"
+        try:
+            response = self.http.request(
+                method, where, content=orjson.dumps(body) if body is not None else None
+            )
+        except httpx.TimeoutException:
+            raise MispError(
+                f"{where}: no answer within {self.timeout:g} s: check that MISP is up and --url"
+            ) from None
+        except httpx.HTTPError as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise MispError(f"{where}: cannot connect ({detail}): check --url") from None
+        try:
+            parsed = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise MispError(
+                f"{where}: HTTP {response.status_code}, not JSON (a login page or proxy?): "
+                "check that --url is the MISP base URL, e.g. https://misp.example.org"
+            ) from None
+        if response.status_code in (401, 403) and not _rejection(parsed):
+            raise MispError(f"{where}: HTTP {response.status_code} {_message(parsed)}: {_KEY_FIX}")
+        if response.status_code >= 500:
+            raise MispError(f"{where}: HTTP {response.status_code} {_message(parsed)}: see MISP's error log")
+        return response.status_code, parsed
+
+    def check_key(self) -> None:
+        """That the key is a MISP user's (``/users/view/me``), before anything is sent."""
+        status, parsed = self._call("GET", "/users/view/me")
+        if status != 200 or not isinstance(parsed, dict) or "User" not in parsed:
+            raise MispError(f"{self.url}/users/view/me: HTTP {status} {_message(parsed)}: {_KEY_FIX}")
+
+    def search(self, since: int, page: int, limit: int) -> list[dict[str, Any]]:
+        """One page (1-based) of the events whose ``timestamp`` is ``since`` or later."""
+        body = {
+            "returnFormat": "json",
+            "timestamp": since,
+            "page": page,
+            "limit": limit,
+            "includeEventTags": True,
+            "metadata": False,
+        }
+        status, parsed = self._call("POST", "/events/restSearch", body)
+        events = parsed.get("response") if isinstance(parsed, dict) else None
+        if status != 200 or not isinstance(events, list):
+            raise MispError(
+                f"{self.url}/events/restSearch: HTTP {status} {_message(parsed)}: "
+                "not a restSearch answer ({'response': [...]}): check --url"
+            )
+        return [e if isinstance(e, dict) else {"Event": e} for e in events]
+
+    def event(self, uid: str) -> dict[str, Any] | None:
+        """The instance's copy of an event, None when it has none (or hides it: MISP says 404)."""
+        status, parsed = self._call("GET", f"/events/view/{uid}")
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(parsed, dict) or not isinstance(parsed.get("Event"), dict):
+            raise MispError(f"{self.url}/events/view/{uid}: HTTP {status} {_message(parsed)}")
+        return parsed["Event"]
+
+    def save(self, event: dict[str, Any], *, edit: bool) -> None:
+        """``/events/add`` or ``/events/edit/<uuid>``; EventRejected when MISP refuses the event."""
+        path = f"/events/edit/{event['uuid']}" if edit else "/events/add"
+        status, parsed = self._call("POST", path, {"Event": event})
+        if status != 200 or not isinstance(parsed, dict) or "Event" not in parsed:
+            raise EventRejected(f"{path}: HTTP {status} {_message(parsed)}")
+
+
+def _message(parsed: Any) -> str:
+    if isinstance(parsed, dict):
+        text = parsed.get("message") or parsed.get("name") or ""
+        errors = parsed.get("errors")
+        if errors and errors != text:
+            text = f"{text} {orjson.dumps(errors).decode()}"
+        return " ".join(str(text).split())
+    return ""
+
+
+def _rejection(parsed: Any) -> bool:
+    """MISP answers 403 both for a refused key and for an event it would not save; only the
+    latter carries ``saved: false`` or ``errors``."""
+    return isinstance(parsed, dict) and (parsed.get("saved") is False or bool(parsed.get("errors")))
+
+
+def _cursor_key(coll: Collection, url: str) -> str:
+    # node_setting keys are 100 characters: the URL is hashed (and kept in the value, for operators).
+    return f"{_CURSOR_PREFIX}{coll.uuid}:{hashlib.sha256(url.encode()).hexdigest()[:24]}"
+
+
+def read_cursor(engine: Engine, coll: Collection, url: str) -> int:
+    """The highest event timestamp of the last complete pull of ``url`` into ``coll`` (0: none)."""
+    with read_transaction(engine) as conn:
+        raw = get_setting(conn, _cursor_key(coll, url.rstrip("/")))
+    return int(orjson.loads(raw)["timestamp"]) if raw else 0
+
+
+def _write_cursor(engine: Engine, coll: Collection, url: str, timestamp: int) -> None:
+    value = orjson.dumps({"url": url, "timestamp": timestamp}).decode()
+    with write_transaction(engine) as conn:
+        set_setting(conn, _cursor_key(coll, url), value)
+
+
+def _timestamp(event: dict[str, Any]) -> int:
+    try:
+        return int(event.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass
+class RestPull:
+    report: PullReport
+    since: int  # the cursor asked from
+    cursor: int  # the cursor now (the next pull asks from it)
+    pages: int
+
+
+def pull_rest(
+    engine: Engine,
+    coll: Collection,
+    producer: Org,
+    client: MispClient,
+    *,
+    limit: int = PAGE_EVENTS,
+    since: int | None = None,
+    source: str | None = None,
+) -> RestPull:
+    """The events of a MISP server changed since the last pull (or since ``since``), into ``coll``
+    as ``producer``; ``source``: the `--kind misp` peer they come from (pull_events).
+
+    The cursor moves only after the last page: a pull that stops half way (MispError) asks from the
+    old cursor again, and what it stored is found unchanged. An event that failed keeps the cursor at
+    its timestamp, so it is asked for (and reported) again until it converts or changes."""
+    if since is None:
+        since = read_cursor(engine, coll, client.url)
+    timestamps: dict[str, int] = {}
+    pages = 0
+
+    def chunks() -> Iterator[list[Listed]]:
+        nonlocal pages
+        page = 1
+        while True:
+            docs = client.search(since, page, limit)
+            pages += 1
+            listed = []
+            for doc in docs:
+                event = doc.get("Event") if isinstance(doc.get("Event"), dict) else doc
+                uid = str(event.get("uuid") or f"(no uuid, id {event.get('id')})")
+                timestamps[uid] = max(timestamps.get(uid, 0), _timestamp(event))
+                listed.append(Listed(uid, event.get("timestamp"), lambda doc=doc: doc))
+            yield listed
+            if len(docs) < limit:
+                return
+            page += 1
+
+    report = pull_events(engine, coll, producer, chunks(), source=source)
+    cursor = max([since, *timestamps.values()])
+    failed = [timestamps.get(uid, since) for uid, _ in report.failed]
+    if failed:
+        cursor = max(since, min(failed))
+    if cursor != since:
+        _write_cursor(engine, coll, client.url, cursor)
+    return RestPull(report, since, cursor, pages)
+
+
+@dataclass
+class PushReport:
+    events: int = 0
+    added: int = 0
+    edited: int = 0
+    unchanged: int = 0  # the instance's copy is as new as Accord's: nothing sent
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def push_rest(engine: Engine, coll: Collection, reader: Reader, client: MispClient) -> PushReport:
+    """What ``reader`` may see in ``coll``, as MISP events, to a MISP server: ``/events/add`` for an
+    event it does not have, ``/events/edit/<uuid>`` for one whose copy there is older."""
+    client.check_key()
+    report = PushReport()
+    objects = visible_objects(engine, coll, reader)
+    for uid, container, members in group_events(objects, coll):
+        report.events += 1
+        try:
+            event = dict(to_misp_event(members, container)["Event"])
+        except EventError as exc:
+            report.failed.append((uid, str(exc)))
+            continue
+        event.pop("_hashes", None)  # the feed's extras, not MISP's event
+        event.pop("_manifest", None)
+        # Accord holds only published events (an unpublished one is tombstoned on pull): sent as MISP
+        # sends a published event to another instance.
+        event["published"] = True
+        held = client.event(uid)
+        if held is not None and _timestamp(held) >= _timestamp(event):
+            report.unchanged += 1
+            continue
+        try:
+            client.save(event, edit=held is not None)
+        except EventRejected as exc:
+            report.failed.append((uid, str(exc)))
+            continue
+        if held is None:
+            report.added += 1
+        else:
+            report.edited += 1
+    return report
