@@ -14,6 +14,8 @@ from accord.misp.feed import open_feed
 from accord.misp.publish import publish_feed
 from accord.misp.pull import PullReport, pull_feed
 from accord.misp.rest import PAGE_EVENTS, MispClient, pull_rest, push_rest
+from accord.node import Node
+from accord.policy import Reader
 from accord.store import admin
 from accord.store.engine import read_transaction
 
@@ -51,6 +53,21 @@ def feed_pull(
     _pulled(report)
 
 
+def _failed_events(failed: list[tuple[str, str]]) -> None:
+    """One line per event that failed, and exit status 1 when any did (the summary line is printed)."""
+    for uid, message in failed:
+        print(f"  event {uid}: {message}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _readable(node: Node, collection: str, as_org: str) -> tuple[admin.Collection, Reader]:
+    """The collection and the reader `--as` names: what `feed publish` and `push` send is that reader's."""
+    with read_transaction(node.engine) as conn:
+        coll = find_collection(conn, collection)
+        return coll, admin.reader_of(conn, coll, as_org)
+
+
 def _pulled(report: PullReport, extra: str = "") -> None:
     """The summary line of a pull, one line per failed event, exit status 1 when any failed."""
     print(
@@ -59,10 +76,7 @@ def _pulled(report: PullReport, extra: str = "") -> None:
         f"deleted versions {report.deleted}, failed events {len(report.failed)}{extra}",
         file=sys.stderr,
     )
-    for uid, message in report.failed:
-        print(f"  event {uid}: {message}", file=sys.stderr)
-    if report.failed:
-        raise typer.Exit(1)
+    _failed_events(report.failed)
 
 
 @feed_app.command("publish")
@@ -78,15 +92,10 @@ def feed_publish(
 ) -> None:
     """Write a MISP feed of what an organization may see in a collection."""
     with opened(data_dir, db) as node:
-        with read_transaction(node.engine) as conn:
-            coll = find_collection(conn, collection)
-            reader = admin.reader_of(conn, coll, as_org)
+        coll, reader = _readable(node, collection, as_org)
         report = publish_feed(node.engine, coll, reader, out)
     print(f"events {report.events} ({report.objects} objects), failed {len(report.failed)}", file=sys.stderr)
-    for uid, message in report.failed:
-        print(f"  event {uid}: {message}", file=sys.stderr)
-    if report.failed:
-        raise typer.Exit(1)
+    _failed_events(report.failed)
 
 
 Url = Annotated[str, typer.Option(help="The MISP server's base URL, e.g. https://misp.example.org")]
@@ -140,9 +149,7 @@ def rest_push(
 ) -> None:
     """Send what an organization may see in a collection to a MISP server, as events."""
     with opened(data_dir, db) as node:
-        with read_transaction(node.engine) as conn:
-            coll = find_collection(conn, collection)
-            reader = admin.reader_of(conn, coll, as_org)
+        coll, reader = _readable(node, collection, as_org)
         with MispClient(url, key) as client:
             report = push_rest(node.engine, coll, reader, client)
     print(
@@ -150,7 +157,4 @@ def rest_push(
         f"unchanged {report.unchanged}, failed {len(report.failed)}",
         file=sys.stderr,
     )
-    for uid, message in report.failed:
-        print(f"  event {uid}: {message}", file=sys.stderr)
-    if report.failed:
-        raise typer.Exit(1)
+    _failed_events(report.failed)
