@@ -267,34 +267,27 @@ class _Walk:
 
     def comparison(self, expr: BoolExpr | Comparison, want: bool) -> tuple[set[str], _Result]:
         if type(expr) is BoolExpr:
-            t0: set[str] | None = None
-            t1: set[str] | None = None
+            firsts: list[set[str]] = []  # stix2 takes the root types from the first two operands only
             res: _Result = None
             if expr.op == "OR":
                 out: list[list[Atom]] = []
-                for n, op in enumerate(expr.operands):
+                for op in expr.operands:
                     w = want and res is None
                     types, r = self.comparison(op, w)
-                    if n < 2:
-                        if n == 0:
-                            t0 = types
-                        else:
-                            t1 = types
+                    if len(firsts) < 2:
+                        firsts.append(types)
                     if w:
                         if type(r) is list:
                             out.extend(r)
                         else:
                             res = r
-                return t0 | t1, (out if res is None else res) if want else None  # type: ignore[operator]
+                return firsts[0] | firsts[1], (out if res is None else res) if want else None
             out = [[]]
-            for n, op in enumerate(expr.operands):
+            for op in expr.operands:
                 w = want and res is None and bool(out)
                 types, r = self.comparison(op, w)
-                if n < 2:
-                    if n == 0:
-                        t0 = types
-                    else:
-                        t1 = types
+                if len(firsts) < 2:
+                    firsts.append(types)
                 if w:
                     if type(r) is list:
                         out = [a + b for a in out for b in r]
@@ -302,7 +295,7 @@ class _Walk:
                             res = _NotCompilable("boolean expression too large for DNF")
                     else:
                         res = r
-            common = t0 & t1  # type: ignore[operator]
+            common = firsts[0] & firsts[1]
             if not common:
                 self.error = self.error or _AND_ERROR
             return common, (out if res is None else res) if want else None
