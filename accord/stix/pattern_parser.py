@@ -252,30 +252,6 @@ _RETRY = _Retry()
 _CMP = "CMP"
 
 
-def fast_tokenize(text: str) -> tuple[list[str], list[object]]:
-    """Kinds and texts of the fast lexer's items, ending with EOF: a whole comparison is kind CMP with
-    the text (path, NOT, op, value); the other tokens are as `tokenize` gives them."""
-    kinds: list[str] = []
-    texts: list[object] = []
-    fixed = _FIXED.get
-    for item in _FAST.findall(text):
-        tok = item[4]
-        kind = fixed(tok)
-        if kind is None:
-            kind = _kind(tok)
-        elif kind == _EOF:  # a comparison item (its token is empty), or the end
-            if not item[0]:
-                break
-            kinds.append(_CMP)
-            texts.append(item)
-            continue
-        kinds.append(kind)
-        texts.append(tok)
-    kinds.append(_EOF)
-    texts.append("")
-    return kinds, texts
-
-
 _VALUE_OF = {
     "STR": lambda t: unescape(t[1:-1]),
     "INT": int,
@@ -288,18 +264,31 @@ _SIGNED = {("INT", True): "INT-", ("INT", False): "INT", ("FLOAT", True): "FLOAT
 Shape = tuple[object, ...]
 
 
-def shape(text: str) -> tuple[Shape, list[object]] | None:
-    """The pattern's tokens with its constants taken out (the shape), and the constants' values in order.
+class Lexed(NamedTuple):
+    """One pass of the fast lexer. What the parser reads: `kinds` and `texts`, ending with EOF, where a
+    whole comparison is kind CMP with the text (path, NOT, op, value) and the other tokens are as
+    `tokenize` gives them; and the pattern's shape with its constants' values (`shape` None: a character
+    starts no token)."""
 
-    Two patterns of one shape parse to the same tree but for the constants: the parser's choices depend
-    only on token kinds, the texts of names, quoted property names and list indexes (kept in the shape),
-    and the sign of numbers (`WITHIN -1` does not parse). Spacing and comments are not in the shape. None
-    when a character starts no token (such a pattern does not parse)."""
+    kinds: list[str]
+    texts: list[object]
+    shape: Shape | None
+    values: list[object]
+
+
+def lex(text: str) -> Lexed:
+    """The fast lexer's items read once for both the parser and the shape: a pattern whose shape has no
+    plan yet is parsed from the same pass (two passes cost a sixth of such a pattern's compile)."""
+    kinds: list[str] = []
+    texts: list[object] = []
     key: list[object] = []
     values: list[object] = []
+    add_kind, add_text, add_part, add_value = kinds.append, texts.append, key.append, values.append
     prev: object = None
+    bad = False
     fixed = _FIXED.get
-    for path, negated, op, value, tok in _FAST.findall(text):
+    for item in _FAST.findall(text):
+        tok = item[4]
         if tok:
             kind = fixed(tok)
             if kind is None:
@@ -309,27 +298,46 @@ def shape(text: str) -> tuple[Shape, list[object]] | None:
                 elif kind == "INT" and prev == "[":
                     part = tok
                 elif kind == "BAD":
-                    return None
+                    bad = True
+                    part = tok
                 else:
                     part = _SIGNED.get((kind, tok[0] == "-"), kind)
-                    values.append(_VALUE_OF[kind](tok))
+                    add_value(_VALUE_OF[kind](tok))
             elif kind == "BOOL":
                 part = kind
-                values.append(tok == "true")
+                add_value(tok == "true")
             else:
                 part = tok
-        elif path:  # a whole comparison: the shape keeps its path, NOT and operator, and the constant's kind
+            add_text(tok)
+        elif item[0]:  # a whole comparison: the shape keeps its path, NOT and operator, the constant's kind
+            value = item[3]
             if value[0] == "'":
-                part = (path, negated, op)
-                values.append(_UNESCAPE.sub(r"\1", value[1:-1]) if "\\" in value else value[1:-1])
+                part = item[:3]
+                add_value(_UNESCAPE.sub(r"\1", value[1:-1]) if "\\" in value else value[1:-1])
             else:
-                part = (path, negated, op, "INT")
-                values.append(int(value))
+                part = (*item[:3], "INT")
+                add_value(int(value))
+            kind = _CMP
+            add_text(item)
         else:
             break
-        key.append(part)
+        add_kind(kind)
+        add_part(part)
         prev = part
-    return tuple(key), values
+    add_kind(_EOF)
+    add_text("")
+    return Lexed(kinds, texts, None if bad else tuple(key), values)
+
+
+def shape(text: str) -> tuple[Shape, list[object]] | None:
+    """The pattern's tokens with its constants taken out (the shape), and the constants' values in order.
+
+    Two patterns of one shape parse to the same tree but for the constants: the parser's choices depend
+    only on token kinds, the texts of names, quoted property names and list indexes (kept in the shape),
+    and the sign of numbers (`WITHIN -1` does not parse). Spacing and comments are not in the shape. None
+    when a character starts no token (such a pattern does not parse)."""
+    lexed = lex(text)
+    return None if lexed.shape is None else (lexed.shape, lexed.values)
 
 
 _NOT_FLOAT = r"(?![0-9]*\.[0-9])"  # `0` then `7.5` is the float `07.5` to the lexer
@@ -416,10 +424,11 @@ _new = tuple.__new__  # a named tuple without its Python-level __new__ (the pars
 class _Parser:
     __slots__ = ("text", "kinds", "texts", "starts", "i")
 
-    def __init__(self, text: str, fast: bool = False) -> None:
+    def __init__(self, text: str, fast: bool = False, lexed: Lexed | None = None) -> None:
         self.text = text
         if fast:
-            self.kinds, self.texts = fast_tokenize(text)  # type: ignore[assignment]
+            lexed = lexed or lex(text)
+            self.kinds, self.texts = lexed.kinds, lexed.texts  # type: ignore[assignment]
             self.starts = None
         else:
             self.kinds, self.texts, self.starts = tokenize(text)
@@ -457,15 +466,18 @@ class _Parser:
     _LEVELS = ("FOLLOWEDBY", "OR", "AND")
 
     def obs_chain(self, level: int) -> Node:
-        op = self._LEVELS[level]
-        first = self.obs_qualified() if level == 2 else self.obs_chain(level + 1)
-        if self.kinds[self.i] != op:
-            return first
-        operands = [first]
-        while self.kinds[self.i] == op:
-            self.i += 1
-            operands.append(self.obs_qualified() if level == 2 else self.obs_chain(level + 1))
-        return ObsExpr(op, tuple(operands))
+        """Runs of AND, then OR, then FOLLOWEDBY (down to `level`) after a first operand: one call for an
+        operand without operators, not one per precedence level."""
+        node = self.obs_qualified()
+        for lv in range(2, level - 1, -1):
+            op = self._LEVELS[lv]
+            if self.kinds[self.i] == op:
+                operands = [node]
+                while self.kinds[self.i] == op:
+                    self.i += 1
+                    operands.append(self.obs_qualified() if lv == 2 else self.obs_chain(lv + 1))
+                node = ObsExpr(op, tuple(operands))
+        return node
 
     def obs_qualified(self) -> Node:
         kind = self.kinds[self.i]
@@ -511,19 +523,20 @@ class _Parser:
     # comparison level
 
     def comp_or(self) -> BoolExpr | Comparison:
-        first = self.comp_and()
+        """A run of AND after a first comparison, then a run of OR (whose operands are AND runs)."""
+        node = self.prop_test()
+        if self.kinds[self.i] == "AND":
+            node = self._and_run(node)
         if self.kinds[self.i] != "OR":
-            return first
-        operands = [first]
+            return node
+        operands = [node]
         while self.kinds[self.i] == "OR":
             self.i += 1
-            operands.append(self.comp_and())
+            operand = self.prop_test()
+            operands.append(self._and_run(operand) if self.kinds[self.i] == "AND" else operand)
         return BoolExpr("OR", tuple(operands))
 
-    def comp_and(self) -> BoolExpr | Comparison:
-        first = self.prop_test()
-        if self.kinds[self.i] != "AND":
-            return first
+    def _and_run(self, first: BoolExpr | Comparison) -> BoolExpr:
         operands = [first]
         while self.kinds[self.i] == "AND":
             self.i += 1
@@ -635,10 +648,11 @@ class _Parser:
         return Constant(kind.lower(), text[2:-1])  # bin, hex: the text between the quotes
 
 
-def parse(pattern: str) -> Node:
-    """The syntax tree of a STIX 2.1 pattern; raises PatternSyntaxError when it is not in the grammar."""
+def parse(pattern: str, lexed: Lexed | None = None) -> Node:
+    """The syntax tree of a STIX 2.1 pattern; raises PatternSyntaxError when it is not in the grammar.
+    `lexed`: the pattern's `lex`, when the caller has it."""
     try:
-        return _Parser(pattern, fast=True).pattern()
+        return _Parser(pattern, fast=True, lexed=lexed).pattern()
     except _Retry:
         pass
     return _Parser(pattern).pattern()

@@ -116,14 +116,6 @@ class _Src:
     obj: str
 
 
-def ip4_expr(value: pl.Expr) -> pl.Expr:
-    """Dotted-quad text -> integer without validation (a bad octet gives null, but `01` gives 1): only
-    the few addresses that fall in a range are then checked to be canonical, which is cheaper."""
-    parts = value.str.split_exact(".", 3)
-    octs = [parts.struct.field(f"field_{i}").cast(pl.Int64, strict=False) for i in range(4)]
-    return octs[0] * (1 << 24) + octs[1] * (1 << 16) + octs[2] * (1 << 8) + octs[3]
-
-
 def _scalar(values: pl.Series, fn) -> pl.Series:  # type: ignore[no-untyped-def]
     uniq = values.drop_nulls().unique()
     mapping = {v: fn(v) for v in uniq.to_list()}
@@ -180,9 +172,9 @@ class _Batch:
         self._push(df, self._src(field, role, obj))
 
     def _ips(self, frame: pl.DataFrame, field: str, role: str, cidr: bool) -> None:
-        """Addresses as text (IPv6 in canonical form) and, when ranges are looked up, as integers. Text
-        with an integer form has no colon and no whitespace (a padded octet does not parse), so only the
-        values without one are stripped and checked for IPv6."""
+        """Addresses as text (IPv6 in canonical form) and, when ranges are looked up, as integers. Only a
+        canonical dotted quad has an integer form (`ip4_int` is strict), so an address found in a range
+        needs no further check, and only the values without one are stripped and checked for IPv6."""
         if not cidr:
             col = frame.select("line", pl.col(field).str.strip_chars().alias("value")).drop_nulls("value")
             other = col["value"].str.contains(":", literal=True)
@@ -191,11 +183,11 @@ class _Batch:
             self._push(col, self._src(field, role, field))
             return
         col = frame.select("line", pl.col(field).alias("value")).drop_nulls("value")
-        col = col.with_columns(ip4=ip4_expr(pl.col("value")))
+        col = col.with_columns(ip4=observations.ip4_int(pl.col("value")))
         other = col["ip4"].is_null()
         if other.any():
             rest = col.filter(other).with_columns(pl.col("value").str.strip_chars())
-            rest = rest.with_columns(ip4=ip4_expr(pl.col("value")))
+            rest = rest.with_columns(ip4=observations.ip4_int(pl.col("value")))
             v6 = rest["value"].str.contains(":", literal=True)
             col = pl.concat([col.filter(~other), rest.filter(~v6), _ip6(rest.filter(v6))])
         self._push(col, self._src(field, role, field), nonempty=not other.any())
@@ -294,13 +286,12 @@ def _ranges(obs: pl.DataFrame, batch: _Batch, t: Tables) -> list[pl.DataFrame]:
             [np.arange(batch.bases[p], batch.bases[p] + len(a), dtype=np.uint32) for p, a in parts]
         )
         blocks = t.blocks[kind]
-        keep = (ip >= 0) & (ip < (1 << 32))
+        keep = ip >= 0
         keep[keep] = blocks[ip[keep] >> 8]
         ip, r = ip[keep], r[keep]
         pos = np.searchsorted(start, ip, side="right") - 1
         ok = (pos >= 0) & (ip <= end[np.maximum(pos, 0)])
         located = pl.DataFrame({"r": r[ok], "seg": segno[pos[ok]]}, schema={"r": pl.UInt32, "seg": pl.Int64})
-        located = located.filter(obs["value"].gather(located["r"]).str.contains(observations.V4))
         found = located.join(t.seg_atoms, on="seg").select("r", "atom")
         out.append(found.with_columns(kcode=pl.lit(KCODE[kind], pl.Int16)))
     return out

@@ -35,7 +35,9 @@ def domain(value: str) -> str | None:
             return v
 
 
-_V4 = re.compile(r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+# ASCII digits only: \d also takes other scripts' digits, and `١.٢.٣.٤` (Arabic-Indic) is no address
+OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4 = re.compile(rf"{OCTET}(\.{OCTET}){{3}}")
 
 
 def ip(value: str) -> str | None:
@@ -48,8 +50,7 @@ def ip(value: str) -> str | None:
         return None
 
 
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_CIDR4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/([0-9]{{1,2}})")
+_CIDR4 = re.compile(rf"{OCTET}\.{OCTET}\.{OCTET}\.{OCTET}/([0-9]{{1,2}})")
 
 
 def cidr4(value: str) -> tuple[int, int] | None:

@@ -28,9 +28,9 @@ from accord.stix.pattern_parser import (
     Path,
     PatternSyntaxError,
     Shape,
+    lex,
     matched_values,
     parse,
-    shape,
     shape_matcher,
 )
 from accord.sweep import normalize
@@ -135,11 +135,19 @@ def like_to_regex(like: str) -> str:
 def _eq_atoms(kind: str, const: Constant) -> list[Atom]:
     if kind in PORT_KINDS:
         if const.kind == "int":
-            return [Atom(kind, "eq", str(const.value))]
+            return [_atom(kind, "eq", str(const.value))]
         raise _NotCompilable("port compared with a non-integer")
     if const.kind != "str":
         raise _NotCompilable("non-string constant")
     return _text_atoms(kind, const.value)  # type: ignore[arg-type]
+
+
+_new = tuple.__new__
+
+
+def _atom(kind: str, op: str, value: str) -> Atom:
+    """Atom(kind, op, value) without the named tuple's Python-level __new__ (a feed builds millions)."""
+    return _new(Atom, (kind, op, value, 0, 4))
 
 
 def _text_atoms(kind: str, raw: str, allow_cidr: bool = True) -> list[Atom]:
@@ -147,15 +155,15 @@ def _text_atoms(kind: str, raw: str, allow_cidr: bool = True) -> list[Atom]:
     if kind in _IP_KIND_SET:
         if "/" in raw and allow_cidr:
             return _cidr_atoms(kind, raw)
-        return [Atom(kind, "eq", normalize.ip(raw) or raw)]
+        return [_atom(kind, "eq", normalize.ip(raw) or raw)]
     if kind == "domain-name:value":
         d = normalize.domain(raw)
-        return [Atom(kind, "dom", d)] if d else []
+        return [_atom(kind, "dom", d)] if d else []
     if kind == "url:value":
-        return [Atom(kind, "eq", normalize.url(raw) or raw)]
+        return [_atom(kind, "eq", normalize.url(raw) or raw)]
     if kind == "email-addr:value":
-        return [Atom(kind, "eq", normalize.email(raw))]
-    return [Atom(kind, "eq", normalize.hash_value(raw))]
+        return [_atom(kind, "eq", normalize.email(raw))]
+    return [_atom(kind, "eq", normalize.hash_value(raw))]
 
 
 def _cidr_atoms(kind: str, raw: str) -> list[Atom]:
@@ -672,26 +680,27 @@ def compile_pattern(pattern: str) -> Compiled:
         matched = _matched(pattern)
         if matched is not None:
             return matched
-    shaped = shape(pattern)
+    lexed = lex(pattern)
+    key = lexed.shape
     plan: _Plan | bool | None = _NO_PLAN
-    if shaped is not None:
-        plan = _PLANS.get(shaped[0], _NO_PLAN if len(_PLANS) >= MAX_SHAPES else True)
+    if key is not None:
+        plan = _PLANS.get(key, _NO_PLAN if len(_PLANS) >= MAX_SHAPES else True)
         if type(plan) is _Plan:
-            return _run_plan(plan, shaped[1])
+            return _run_plan(plan, lexed.values)
     try:
-        tree = parse(pattern)
+        tree = parse(pattern, lexed)
     except PatternSyntaxError as exc:
         if plan is not _NO_PLAN:
-            _PLANS[shaped[0]] = _NO_PLAN  # type: ignore[index]
+            _PLANS[key] = _NO_PLAN  # type: ignore[index]
         return Compiled("invalid", reason=f"pattern does not parse: {exc}")
     result = _compile_walk(tree)
     if plan is True:
-        _PLANS[shaped[0]] = _SEEN_ONCE  # type: ignore[index]
+        _PLANS[key] = _SEEN_ONCE  # type: ignore[index]
     elif plan is _SEEN_ONCE:
-        new = _new_plan(tree, shaped[1], result)  # type: ignore[index]
-        _PLANS[shaped[0]] = new  # type: ignore[index]
+        new = _new_plan(tree, lexed.values, result)
+        _PLANS[key] = new  # type: ignore[index]
         if new is not _NO_PLAN:
-            _add_matcher(pattern, shaped[1], new)  # type: ignore[index,arg-type]
+            _add_matcher(pattern, lexed.values, new)  # type: ignore[arg-type]
     return result
 
 

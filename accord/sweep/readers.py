@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import duckdb
 import numpy as np
@@ -233,8 +233,11 @@ def _json_value(obj: dict, alts: list[tuple[str, ...]], keep_lists: bool) -> str
 
 def _starts_odd(arr: pa.Array) -> np.ndarray:
     """Per value: does it start with `[` or `{` (nulls: whatever bytes their slot spans)."""
+    if arr.type == pa.string_view():  # 16 bytes per value: the length, then the first bytes (inline, prefix)
+        views = np.frombuffer(arr.buffers()[1], np.uint8, len(arr) * 16, arr.offset * 16).reshape(-1, 16)
+        return (views[:, :4].view(np.int32)[:, 0] > 0) & ((views[:, 4] | 32) == 123)
     width = {pa.string(): np.int32, pa.large_string(): np.int64}.get(arr.type)
-    if width is None:  # string views and the like: the Arrow kernels
+    if width is None:  # other string types: the Arrow kernels
         flag = pc.or_(pc.starts_with(arr, "["), pc.starts_with(arr, "{"))
         return np.asarray(pc.fill_null(flag, False), np.bool_)
     _, offsets, data = arr.buffers()
@@ -302,7 +305,9 @@ class _JsonReader(_Reader):
             exprs.append(f"{expr} AS {_q(f, chr(34))}")
         self.scalar_fields = [f for f in self.fields if f not in self.lists]
         self.sql = ", ".join(exprs)
-        self.con = duckdb.connect(config={"threads": threads} if threads else {})
+        # string views: polars takes them as they are (Arrow's offset strings it copies, a tenth of a read)
+        config = {"arrow_output_version": "1.4", "produce_arrow_string_view": True}
+        self.con = duckdb.connect(config={**config, "threads": threads} if threads else config)
 
     def odd_rows(self, table: pa.Table | pa.RecordBatch) -> pl.Series:
         """Rows where some scalar field starts with `[` or `{`: DuckDB renders an array or object as
@@ -525,36 +530,74 @@ def parse_time(values: pl.Series) -> pl.Series:
     return out
 
 
-def _url_absolute(
-    frame: pl.DataFrame, url_field: str, host_field: str, port_field: str | None, server_port: str
-) -> pl.DataFrame:
-    """EVE and Zeek log the request target, the Host and the port apart; rebuild the URL the client
-    asked for: `http://` + host + `:port` + target. The port is the Host header's (`port_field`, EVE's
-    `http.http_port`), else the connection's server port (`server_port`), left out when it is 80 (the
-    default of http, the scheme of a logged cleartext request); a port that is no number makes a URL
-    `normalize.url` rejects. An IPv6 host gets its brackets; a host that has a port keeps it."""
-    if url_field not in frame.columns or host_field not in frame.columns:
+class UrlParts(NamedTuple):
+    """Where a format logs the parts of a request's URL. `target` is the request target (a path, or a
+    whole URL for a proxy request); `ports` the fields with its port, first found first (the Host
+    header's or the URL's, then the connection's server port); `scheme` the field with the scheme (None:
+    a cleartext `http` request); `path` and `query` the fields that make the target when it is not
+    logged whole (ECS `url.path`, `url.query`)."""
+
+    target: str
+    host: str
+    ports: tuple[str, ...]
+    scheme: str | None = None
+    path: str | None = None
+    query: str | None = None
+
+    def fields(self) -> list[str]:
+        """The fields read only to build the URL (besides the target)."""
+        return [f for f in (self.host, *self.ports, self.scheme, self.path, self.query) if f]
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _url_absolute(frame: pl.DataFrame, parts: UrlParts) -> pl.DataFrame:
+    """Rebuild the URL the client asked for from its logged parts: scheme + `://` + host + `:port` +
+    target. The port is the Host header's or the URL's, else the connection's server port (`parts.ports`),
+    left out when it is the scheme's default (80 for http, 443 for https); a port that is no number makes
+    a URL `normalize.url` rejects. An IPv6 host gets its brackets; a host that has a port keeps it. The
+    target is the logged one when it starts with `/`, else (none logged) path + `?query`; an absolute
+    target is the URL as it is."""
+    cols = frame.columns
+    if parts.host not in cols:
         return frame
-    u, h = pl.col(url_field), pl.col(host_field)
-    parts: list[pl.Expr] = [pl.lit("http://"), h]
+    h = pl.col(parts.host)
+    target = pl.col(parts.target) if parts.target in cols else pl.lit(None, pl.Utf8)
+    if parts.path and parts.path in cols:  # ECS may log only the parts
+        path = pl.col(parts.path)
+        if parts.query and parts.query in cols:
+            q = pl.col(parts.query)
+            path = pl.when(q.is_not_null() & (q != "")).then(path + "?" + q).otherwise(path)
+        target = pl.coalesce(target, path)
+    elif parts.target not in cols:
+        return frame
+    scheme = pl.lit("http")
+    if parts.scheme and parts.scheme in cols:
+        scheme = pl.col(parts.scheme).str.strip_chars().str.to_lowercase().fill_null("http")
+    pieces: list[pl.Expr] = [scheme, pl.lit("://"), h]
     has_port: pl.Expr | None = None
-    if frame[host_field].str.contains(":", literal=True).any():  # rare: checked per batch, not per row
+    if frame[parts.host].str.contains(":", literal=True).any():  # rare: checked per batch, not per row
         colons = h.str.count_matches(":", literal=True)
         bracketed = h.str.starts_with("[")
-        parts[1] = pl.when((colons > 1) & ~bracketed).then(pl.lit("[") + h + pl.lit("]")).otherwise(h)
+        pieces[2] = pl.when((colons > 1) & ~bracketed).then(pl.lit("[") + h + pl.lit("]")).otherwise(h)
         has_port = pl.when(bracketed).then(h.str.contains("]:", literal=True)).otherwise(colons == 1)
-    ports = [pl.col(f) for f in (port_field, server_port) if f and f in frame.columns]
+    ports = [pl.col(f) for f in parts.ports if f in cols]
     if ports:
         port = pl.coalesce(ports)
-        with_port = port != "80"  # null where there is no port: an empty part below
+        if parts.scheme:
+            default = scheme.replace_strict(_DEFAULT_PORTS, default=None, return_dtype=pl.Utf8)
+            with_port = port.ne_missing(default)
+        else:
+            with_port = port != _DEFAULT_PORTS["http"]  # null where there is no port: an empty part below
         if has_port is not None:
             with_port = with_port & ~has_port
-        parts.append(pl.when(with_port).then(pl.lit(":") + port))
+        pieces.append(pl.when(with_port).then(pl.lit(":") + port))
     return frame.with_columns(
-        pl.when(u.str.starts_with("/") & h.is_not_null())
-        .then(pl.concat_str([*parts, u], ignore_nulls=True))
-        .otherwise(u)
-        .alias(url_field)
+        pl.when(target.str.starts_with("/") & h.is_not_null())
+        .then(pl.concat_str([*pieces, target], ignore_nulls=True))
+        .otherwise(target)
+        .alias(parts.target)
     )
 
 
@@ -564,11 +607,15 @@ def resolve_roles(fmt: str, mapping: dict[str, str] | None) -> dict[str, str]:
     return roles
 
 
-# Formats that log a request's target, Host and port apart: (target field, host field, port of the Host
-# header or None, server port of the connection).
-_URL_PARTS: dict[str, tuple[str, str, str | None, str]] = {
-    "eve": ("http.url", "http.hostname", "http.http_port", "dest_port"),
-    "zeek": ("uri", "host", None, "id.resp_p"),
+# Formats that log a request's URL in parts (CSV: with the ECS names or the common column names)
+_ECS_URL = UrlParts(
+    "url.original", "url.domain", ("url.port", "destination.port"), "url.scheme", "url.path", "url.query"
+)
+URL_PARTS: dict[str, tuple[UrlParts, ...]] = {
+    "eve": (UrlParts("http.url", "http.hostname", ("http.http_port", "dest_port")),),
+    "zeek": (UrlParts("uri", "host", ("id.resp_p",)),),
+    "ndjson": (_ECS_URL,),
+    "csv": (_ECS_URL, UrlParts("url", "host", ("dst_port", "dest_port"))),
 }
 
 
@@ -576,13 +623,12 @@ def needed_roles(fmt: str, roles: dict[str, str], kinds: frozenset[str] | None) 
     """The fields some lookup of `kinds` can use (None: all). Fields nobody looks up are not read: on
     EVE with the usual indicator kinds that is a quarter of the parse and most of the Arrow copy."""
     keep = {f: r for f, r in roles.items() if observations.needed(r, kinds)}
-    target, host, port, server_port = _URL_PARTS.get(fmt, ("", "", None, ""))
-    if target in keep:  # the Host and the port make a logged request target an absolute URL
-        if host in roles:
-            keep[host] = roles[host]
-        for f in (port, server_port):
-            if f and f not in keep:
-                keep[f] = formats.AUX  # read for the URL only, not looked up
+    for parts in URL_PARTS.get(fmt, ()):
+        if parts.target not in keep:
+            continue
+        for f in parts.fields():  # the Host and the port make a logged request target an absolute URL
+            if f not in keep:  # read for the URL only, not looked up (the host keeps its role)
+                keep[f] = roles.get(f, formats.AUX) if f == parts.host else formats.AUX
     return keep
 
 
@@ -608,8 +654,8 @@ class _Finish:
             raw = pl.col(tfield).cast(pl.Utf8) if has_time else pl.lit(None, pl.Utf8)
             frame = frame.with_columns(raw.alias("ts_raw"))
             tcol = "ts_raw"
-        if self.fmt in _URL_PARTS:
-            frame = _url_absolute(frame, *_URL_PARTS[self.fmt])
+        for parts in URL_PARTS.get(self.fmt, ()):
+            frame = _url_absolute(frame, parts)
         roles_now = {f: r for f, r in reader.roles.items() if f in frame.columns and r != formats.AUX}
         return Batch(frame.select("line", tcol, *roles_now), roles_now, nbytes, bad, lines)
 
@@ -658,7 +704,8 @@ def read_log(
             if tfield is None:
                 tfield = next((c for c in formats.CSV_TIME_CANDIDATES if c in reader.columns), None)
                 reader.time_field = tfield
-            reader.roles = {f: r for f, r in roles.items() if f in reader.columns}
+            built = {p.target for p in URL_PARTS["csv"] if p.path in reader.columns}  # URLs made from parts
+            reader.roles = {f: r for f, r in roles.items() if f in reader.columns or f in built}
             first = (body, first[1] + 1)
     else:
         reader = _CombinedReader(path, roles, tfield)

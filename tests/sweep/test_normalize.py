@@ -32,6 +32,7 @@ def test_domain_canonical(raw: str, canon: str) -> None:
         ("10.1.2.3", "10.1.2.3"),
         ("not-an-ip", None),
         ("01.2.3.4", None),
+        ("١.٢.٣.٤", None),  # Arabic-Indic digits: `\\d` matches them, no address has them
     ],
 )
 def test_ip_canonical(raw: str, canon: str | None) -> None:
@@ -100,3 +101,26 @@ def test_url_rows_fast_shapes_agree_with_the_scalar_canonicaliser() -> None:
         host = m.group(1) if m and not re.fullmatch(observations.V4, m.group(1)) else None
         assert host_of.get(line) == host, canon
     assert host_of[0] == "evil.com" and host_of[14] == "padded.org" and 12 not in host_of
+
+
+def test_ip4_int_is_exactly_the_canonical_dotted_quad() -> None:
+    """The sweep's integer form of an address (which decides CIDR membership unchecked) exists exactly
+    for the texts the V4 rule calls canonical, and is the address's value."""
+    import ipaddress
+    import random
+
+    rng = random.Random(5)
+    parts = ["0", "00", "01", "1", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "300"]
+    parts += ["0255", "+1", "-1", "", " 1", "1 ", "\u0663", "1\n"]
+    texts = [".".join(rng.choice(parts) for _ in range(rng.choice([3, 4, 4, 4, 5]))) for _ in range(20000)]
+    texts += [
+        "".join(rng.choice("0123456789.+- x:\u0661") for _ in range(rng.randrange(17))) for _ in range(20000)
+    ]
+    got = pl.DataFrame({"v": texts}).with_columns(
+        i=observations.ip4_int(pl.col("v")), canonical=pl.col("v").str.contains(observations.V4)
+    )
+    assert got.filter(pl.col("canonical")).height > 500
+    for text, value, canonical in got.iter_rows():
+        assert (value is not None) == canonical, text
+        assert value is None or value == int(ipaddress.IPv4Address(text)), text
+        assert canonical == (normalize.ip(text) == text and ":" not in text), text

@@ -323,3 +323,21 @@ def test_only_fields_some_lookup_uses_are_read(tmp_path: Path, kinds: set[str], 
         assert df["http.url"].to_list() == [None, "http://evil.com/x?y=1"]
     everything, _ = _frames(str(p), fmt="eve")
     assert fields < set(everything.columns)
+
+
+@pytest.mark.parametrize("arrow_type", ["string", "large_string", "string_view"])
+def test_values_starting_like_json_are_flagged_in_every_string_layout(arrow_type: str) -> None:
+    """DuckDB hands strings as views (read straight by polars) or with offsets; the first-byte test reads
+    either layout from its buffers, inline (<= 12 bytes) and out-of-line values, slices and nulls alike."""
+    import pyarrow as pa
+
+    from accord.sweep.readers import _starts_odd
+
+    values = ["[1]", "{a}", "x", "", None, "[" + "y" * 40, "{" + "z" * 11, "plain" * 9, "1.2.3.4", "]", "["]
+    arr = pa.array(values * 3, type=getattr(pa, arrow_type)())
+    for part in (arr, arr.slice(5, 20)):
+        got = _starts_odd(part).tolist()
+        want = [bool(v) and v[0] in "[{" for v in part.to_pylist()]
+        assert [g for g, v in zip(got, part.to_pylist(), strict=True) if v is not None] == [
+            w for w, v in zip(want, part.to_pylist(), strict=True) if v is not None
+        ]

@@ -235,6 +235,77 @@ def test_zeek_http_url_takes_the_server_port(tmp_path: Path) -> None:
     assert _sweep_lines(p, [with_port, without], fmt="zeek") == {with_port: [4], without: [5]}  # file lines
 
 
+def _ecs_http(dest_port: int | None, **url: object) -> dict:
+    """An ECS event of a web request as Filebeat's nginx/apache modules write it (url.* nested)."""
+    event: dict = {
+        "@timestamp": T0,
+        "event": {"category": ["web"], "kind": "event"},
+        "source": {"ip": "10.0.0.5"},
+        "http": {"request": {"method": "GET"}, "response": {"status_code": 200}},
+        "url": url,
+    }
+    if dest_port is not None:
+        event["destination"] = {"port": dest_port}
+    return event
+
+
+ECS_EVENTS = [
+    _ecs_http(8888, domain="host.example", path="/x"),  # 1: only the parts, server port 8888
+    _ecs_http(80, domain="host.example", original="/x"),  # 2: a relative original, port 80
+    _ecs_http(8080, domain="host.example", port=8888, path="/x"),  # 3: the URL's port wins
+    _ecs_http(443, domain="host.example", scheme="https", path="/x"),  # 4: 443 is https's default
+    _ecs_http(None, domain="host.example", scheme="HTTPS", port=8443, path="/x"),  # 5: https on 8443
+    _ecs_http(8888, domain="host.example", path="/x", query="a=1"),  # 6: path + ?query
+    _ecs_http(8888, domain="host.example", original="http://host.example/x"),  # 7: absolute original
+    _ecs_http(80, domain="2001:db8::7", path="/x"),  # 8: an IPv6 host gets brackets
+    _ecs_http(80, path="/x"),  # 9: no host: no URL
+    _ecs_http(80, full="http://host.example/x", domain="host.example", path="/x"),  # 10: url.full too
+]
+
+
+def test_ecs_url_is_built_from_its_parts(tmp_path: Path) -> None:
+    """ECS logs the URL whole (`url.full`, an absolute `url.original`) or in parts: scheme, domain,
+    port (else the destination's), path and query, or a relative `url.original`."""
+    p = tmp_path / "ecs.ndjson"
+    p.write_text("\n".join(json.dumps(e) for e in ECS_EVENTS) + "\n")
+    patterns = [
+        "[url:value = 'http://host.example:8888/x']",
+        "[url:value = 'http://host.example/x']",
+        "[url:value = 'https://host.example/x']",
+        "[url:value = 'https://host.example:8443/x']",
+        "[url:value = 'http://host.example:8888/x?a=1']",
+        "[url:value = 'http://[2001:db8::7]/x']",
+    ]
+    got = _sweep_lines(p, patterns, fmt="ndjson")
+    assert got == {
+        patterns[0]: [1, 3],
+        patterns[1]: [2, 7, 10],
+        patterns[2]: [4],
+        patterns[3]: [5],
+        patterns[4]: [6],
+        patterns[5]: [8],
+    }
+
+
+def test_csv_url_is_built_from_its_parts(tmp_path: Path) -> None:
+    """A CSV export with the ECS names, or with the common names (`host`, a relative `url`, `dst_port`)."""
+    ecs = tmp_path / "ecs.csv"
+    ecs.write_text(
+        "timestamp,url.scheme,url.domain,url.port,url.path,url.query,destination.port\n"
+        f"{T0},,host.example,,/x,,8888\n"
+        f"{T0},https,host.example,,/x,a=1,443\n"
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f"timestamp,host,url,dst_port\n{T0},host.example,/x,8888\n{T0},host.example,/x,80\n")
+    patterns = [
+        "[url:value = 'http://host.example:8888/x']",
+        "[url:value = 'https://host.example/x?a=1']",
+        "[url:value = 'http://host.example/x']",
+    ]
+    assert _sweep_lines(ecs, patterns, fmt="csv") == {patterns[0]: [2], patterns[1]: [3], patterns[2]: []}
+    assert _sweep_lines(plain, patterns, fmt="csv") == {patterns[0]: [2], patterns[1]: [], patterns[2]: [3]}
+
+
 # ---- property: messy spellings, sweep vs a brute-force loop with its own RFC normalization ----
 
 UNRESERVED = set(string.ascii_letters + string.digits + "-._~")
