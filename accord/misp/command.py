@@ -154,7 +154,8 @@ def rest_push(
             report = push_rest(node.engine, coll, reader, client)
     print(
         f"events {report.events}: added {report.added}, edited {report.edited}, "
-        f"unchanged {report.unchanged}, failed {len(report.failed)}",
+        f"unchanged {report.unchanged}, failed {len(report.failed)}; deleted in MISP: {report.deleted} "
+        f"attributes or objects, {report.retracted} events",
         file=sys.stderr,
     )
     _failed_events(report.failed)

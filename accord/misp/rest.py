@@ -11,6 +11,11 @@ counted unchanged: an edit in the same second as the last pull is not missed.
 
 Push reads exactly as ``accord misp feed publish --as`` (``publish.visible_objects`` and
 ``group_events``, the TLP table of ``mapping``), and sends each event whose instance copy is older.
+Retractions travel too: MISP's edit keeps the attributes and objects an edit leaves out, so those of
+the instance's copy that Accord's event no longer has (tombstoned, revoked away, or no longer visible
+to the organization) are deleted (``/attributes/delete``, ``/objects/delete``: MISP's soft delete,
+which its sync passes on), and an event pushed before that Accord no longer has for the organization
+is deleted (``/events/delete``); which events were pushed is kept per collection and MISP URL.
 
 ``pull_rest`` and ``push_rest`` are plain functions a sync loop can call; every failure of the server
 (unreachable, a timeout, a refused key, an answer that is not MISP's JSON) is one ``MispError`` line.
@@ -25,6 +30,7 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from accord.misp.publish import group_events, visible_objects
@@ -32,12 +38,15 @@ from accord.misp.pull import Listed, PullReport, pull_events
 from accord.misp.to_misp import to_misp_event
 from accord.misp.to_stix import EventError
 from accord.policy import Reader
+from accord.stix.extensions import TOMBSTONE_TYPE
 from accord.store.admin import Collection, Org, get_setting, set_setting
 from accord.store.engine import read_transaction, write_transaction
+from accord.store.schema import stix_object
 
 TIMEOUT = 60.0
 PAGE_EVENTS = 100  # events per restSearch page: a page is held whole while its events are converted
 _CURSOR_PREFIX = "misp_pull_cursor:"
+_PUSHED_PREFIX = "misp_pushed:"
 _KEY_FIX = "check --key (the API key of a MISP user whose role has API access, Event Actions -> Automation)"
 
 
@@ -130,6 +139,18 @@ class MispClient:
             raise MispError(f"{self.url}/events/view/{uid}: HTTP {status} {_message(parsed)}")
         return parsed["Event"]
 
+    def delete(self, kind: str, uid: str) -> bool:
+        """Delete an attribute or object (MISP's soft delete) or an event: ``kind`` is attributes,
+        objects or events. False when the instance has no such element (404); EventRejected when it
+        refuses."""
+        path = f"/{kind}/delete/{uid}"
+        status, parsed = self._call("POST", path, {})
+        if status == 404:
+            return False
+        if status != 200:
+            raise EventRejected(f"{path}: HTTP {status} {_message(parsed)}")
+        return True
+
     def save(self, event: dict[str, Any], *, edit: bool) -> None:
         """``/events/add`` or ``/events/edit/<uuid>``; EventRejected when MISP refuses the event."""
         path = f"/events/edit/{event['uuid']}" if edit else "/events/add"
@@ -154,9 +175,9 @@ def _rejection(parsed: Any) -> bool:
     return isinstance(parsed, dict) and (parsed.get("saved") is False or bool(parsed.get("errors")))
 
 
-def _cursor_key(coll: Collection, url: str) -> str:
+def _cursor_key(coll: Collection, url: str, prefix: str = _CURSOR_PREFIX) -> str:
     # node_setting keys are 100 characters: the URL is hashed (and kept in the value, for operators).
-    return f"{_CURSOR_PREFIX}{coll.uuid}:{hashlib.sha256(url.encode()).hexdigest()[:24]}"
+    return f"{prefix}{coll.uuid}:{hashlib.sha256(url.encode()).hexdigest()[:24]}"
 
 
 def read_cursor(engine: Engine, coll: Collection, url: str) -> int:
@@ -241,14 +262,82 @@ class PushReport:
     added: int = 0
     edited: int = 0
     unchanged: int = 0  # the instance's copy is as new as Accord's: nothing sent
+    deleted: int = 0  # attributes and objects of the instance's copies that Accord's events no longer have
+    retracted: int = 0  # events pushed before that Accord no longer has for the organization
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _pushed(engine: Engine, coll: Collection, url: str) -> dict[str, int]:
+    """The events the last push of ``coll`` to ``url`` sent or found there: uuid -> the timestamp of
+    Accord's event then."""
+    with read_transaction(engine) as conn:
+        raw = get_setting(conn, _cursor_key(coll, url, _PUSHED_PREFIX))
+    return {k: int(v) for k, v in orjson.loads(raw)["events"].items()} if raw else {}
+
+
+def _write_pushed(engine: Engine, coll: Collection, url: str, events: dict[str, int]) -> None:
+    value = orjson.dumps({"url": url, "events": events}).decode()
+    with write_transaction(engine) as conn:
+        set_setting(conn, _cursor_key(coll, url, _PUSHED_PREFIX), value)
+
+
+def _elements(event: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The uuids of an event's live attributes (its own and its objects') and of its live objects."""
+    live = [o for o in event.get("Object") or [] if not _deleted(o)]
+    attributes = [*(event.get("Attribute") or []), *(a for o in live for a in o.get("Attribute") or [])]
+    return {str(a["uuid"]) for a in attributes if a.get("uuid") and not _deleted(a)}, {
+        str(o["uuid"]) for o in live if o.get("uuid")
+    }
+
+
+def _deleted(element: dict[str, Any]) -> bool:
+    return element.get("deleted") in (True, 1, "1", "true")
+
+
+def _known_uuids(engine: Engine, coll: Collection) -> set[str]:
+    """The uuids of every object the collection holds or has tombstoned, whoever may see it (misp-stix
+    gives a STIX object its MISP element's uuid). Only such elements are deleted in MISP: one Accord
+    never had (an attribute the conversion left out, one added in MISP) is not Accord's to retract."""
+    with read_transaction(engine) as conn:
+        rows = conn.execute(
+            select(stix_object.c.stix_id, stix_object.c.about_ref).where(
+                stix_object.c.collection_id == coll.id
+            )
+        )
+        known = set()
+        for stix_id, about in rows:
+            known.add(stix_id.partition("--")[2])
+            if about and stix_id.startswith(TOMBSTONE_TYPE):
+                known.add(about.partition("--")[2])
+    return known
+
+
+def _stale(held: dict[str, Any], event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, uuid) of what the instance's copy has and Accord's event no longer has: whole objects
+    first, then attributes outside them."""
+    held_attributes, held_objects = _elements(held)
+    attributes, objects = _elements(event)
+    gone_objects = held_objects - objects
+    inside = {
+        str(a["uuid"])
+        for o in held.get("Object") or []
+        if str(o.get("uuid")) in gone_objects
+        for a in o.get("Attribute") or []
+    }
+    return [("objects", u) for u in sorted(gone_objects)] + [
+        ("attributes", u) for u in sorted(held_attributes - attributes - inside)
+    ]
 
 
 def push_rest(engine: Engine, coll: Collection, reader: Reader, client: MispClient) -> PushReport:
     """What ``reader`` may see in ``coll``, as MISP events, to a MISP server: ``/events/add`` for an
-    event it does not have, ``/events/edit/<uuid>`` for one whose copy there is older."""
+    event it does not have, ``/events/edit/<uuid>`` for one whose copy there is older; what the copy
+    has beyond Accord's event deleted, and events pushed before that are gone deleted."""
     client.check_key()
     report = PushReport()
+    before = _pushed(engine, coll, client.url)
+    now: dict[str, int] = {}
+    known: set[str] | None = None  # read when some event has something to retract
     objects = visible_objects(engine, coll, reader)
     for uid, container, members in group_events(objects, coll):
         report.events += 1
@@ -262,17 +351,46 @@ def push_rest(engine: Engine, coll: Collection, reader: Reader, client: MispClie
         # Accord holds only published events (an unpublished one is tombstoned on pull): sent as MISP
         # sends a published event to another instance.
         event["published"] = True
+        ours = _timestamp(event)
         held = client.event(uid)
-        if held is not None and _timestamp(held) >= _timestamp(event):
-            report.unchanged += 1
-            continue
+        stale = _stale(held, event) if held is not None else []
+        if stale and known is None:
+            known = _known_uuids(engine, coll)
         try:
+            deleted = 0
+            for kind, ref in stale:
+                if ref in known:  # type: ignore[operator]
+                    deleted += client.delete(kind, ref)
+            report.deleted += deleted
+            if held is not None:
+                # Changed since the last push (else, never pushed from here: newer than the copy). MISP
+                # moves its copy's timestamp on every change made there (a delete above included), and
+                # takes an edit only when newer: the edit is dated after the copy.
+                last = before.get(uid)
+                if ours <= last if last is not None else ours <= _timestamp(held):
+                    report.unchanged += 1
+                    now[uid] = ours
+                    continue
+                if deleted:
+                    held = client.event(uid) or held
+                event["timestamp"] = str(max(ours, _timestamp(held) + 1))
             client.save(event, edit=held is not None)
         except EventRejected as exc:
             report.failed.append((uid, str(exc)))
+            if uid in before:
+                now[uid] = before[uid]
             continue
+        now[uid] = ours
         if held is None:
             report.added += 1
         else:
             report.edited += 1
+    for uid in sorted(before.keys() - now.keys()):  # pushed before, no longer Accord's for this org
+        try:
+            report.retracted += client.delete("events", uid)
+        except EventRejected as exc:
+            report.failed.append((uid, str(exc)))
+            now[uid] = before[uid]  # asked again next time
+    if now != before:
+        _write_pushed(engine, coll, client.url, now)
     return report

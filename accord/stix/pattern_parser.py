@@ -476,7 +476,7 @@ class _Parser:
                 while self.kinds[self.i] == op:
                     self.i += 1
                     operands.append(self.obs_qualified() if lv == 2 else self.obs_chain(lv + 1))
-                node = ObsExpr(op, tuple(operands))
+                node = _new(ObsExpr, (op, tuple(operands)))
         return node
 
     def obs_qualified(self) -> Node:
@@ -484,7 +484,7 @@ class _Parser:
         node: Node
         if kind == "[":
             self.i += 1
-            node = Observation(self.comp_or())
+            node = _new(Observation, (self.comp_or(),))
             self.expect("]")
         elif kind == "(":
             self.i += 1
@@ -534,14 +534,14 @@ class _Parser:
             self.i += 1
             operand = self.prop_test()
             operands.append(self._and_run(operand) if self.kinds[self.i] == "AND" else operand)
-        return BoolExpr("OR", tuple(operands))
+        return _new(BoolExpr, ("OR", tuple(operands)))
 
     def _and_run(self, first: BoolExpr | Comparison) -> BoolExpr:
         operands = [first]
         while self.kinds[self.i] == "AND":
             self.i += 1
             operands.append(self.prop_test())
-        return BoolExpr("AND", tuple(operands))
+        return _new(BoolExpr, ("AND", tuple(operands)))
 
     def prop_test(self) -> BoolExpr | Comparison:
         kind = self.kinds[self.i]

@@ -168,7 +168,8 @@ class _Batch:
         self.parts.append(df.select(pl.col("line"), pl.lit(src, pl.UInt16).alias("src"), pl.col("value")))
 
     def _add(self, frame: pl.DataFrame, field: str, role: str, obj: str, expr: pl.Expr) -> None:
-        df = frame.select("line", expr.alias("value")).drop_nulls("value")
+        present = frame.select("line", field).drop_nulls(field)  # most fields are absent from most events
+        df = present.select("line", expr.alias("value")).drop_nulls("value")
         self._push(df, self._src(field, role, obj))
 
     def _ips(self, frame: pl.DataFrame, field: str, role: str, cidr: bool) -> None:
@@ -310,10 +311,14 @@ def atom_hits(
     keys = [obs.select("r", pl.col("value").alias("key"), sfx=pl.lit(False))]
     if not exact_domains:
         keys.append(_suffixes(obs, batch.domain_srcs, t.labels).with_columns(sfx=pl.lit(True)))
-    allkeys = pl.concat(keys).with_columns(h=pl.col("key").hash(HASH_SEED))
-    maybe = t.hashes[allkeys["h"].to_numpy() >> _SHIFT]
+    # each key table filtered by its hashes on its own: only the few candidates are concatenated
+    candidates = []
+    for k in keys:
+        h = k["key"].hash(HASH_SEED)
+        maybe = pl.Series(t.hashes[h.to_numpy() >> _SHIFT])
+        candidates.append(k.filter(maybe).with_columns(h=h.filter(maybe)))
     found = (
-        allkeys.filter(pl.Series(maybe))
+        pl.concat(candidates)
         .join(t.keys, on="h")
         .filter((pl.col("key") == pl.col("tvalue")) & (~pl.col("sfx") | pl.col("sfx_right")))
         .select("r", "atom", "kcode")

@@ -194,6 +194,8 @@ def _leaf(expr: Comparison) -> list[list[Atom]]:
     kind = _path_kind(expr.path)
     rhs = expr.value
     if op == "=" or op == "ISSUBSET" and kind in _IP_KIND_SET:
+        if rhs.kind == "str" and kind not in PORT_KINDS:  # type: ignore[union-attr]
+            return [[a] for a in _text_atoms(kind, rhs.value)]  # type: ignore[union-attr,arg-type]
         return [[a] for a in _eq_atoms(kind, rhs)]  # type: ignore[arg-type]
     if op == "IN":
         return [[a] for c in rhs for a in _eq_atoms(kind, c)]  # type: ignore[union-attr,arg-type]
@@ -310,7 +312,7 @@ class _Walk:
         otype = expr.path.object_type
         self.roots.add(otype)
         value = expr.value
-        if value is not None:
+        if value is not None and (type(value) is tuple or value.kind != "str"):  # strings need no check
             for const in value if type(value) is tuple else (value,):
                 kind = const.kind  # type: ignore[union-attr]
                 if kind == "ts":

@@ -94,7 +94,7 @@ def _push(engine: Engine, peer: Peer, link: Link, client: MispClient, result: Pa
     report = push_rest(engine, coll, peer.org_reader, client)
     for uid, error in report.failed:
         log.warning("sync with %s: event %s not accepted: %s", peer.name, uid, error)
-    sent = report.added + report.edited
+    sent = report.added + report.edited + report.deleted + report.retracted
     with write_transaction(engine) as conn:
         conn.execute(
             peer_link.update()

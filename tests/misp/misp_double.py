@@ -179,6 +179,33 @@ def app(misp: Misp) -> Starlette:
             return _error(404, "Invalid event.", request.url.path)
         return JSONResponse({"Event": _shown(held, 0)})
 
+    async def delete(request: Request) -> Response:
+        """MISP's deletes: an attribute or object soft (flagged, its timestamp and the event's moved on),
+        an event for good; 404 for what the instance does not hold."""
+        await logged(request)
+        if not authorized(request):
+            return _error(403, AUTH_FAILED, request.url.path)
+        kind, ref, stamp = request.path_params["kind"], request.path_params["ref"], str(int(time.time()))
+        if kind == "events":
+            held = misp.find(ref)
+            if held is None:
+                return _error(404, "Invalid event", request.url.path)
+            del misp.events[held["uuid"]]
+            return JSONResponse({"message": "Event deleted."})
+        for event in misp.events.values():
+            objects = event.get("Object") or []
+            elements = objects if kind == "objects" else event.get("Attribute") or []
+            if kind == "attributes":
+                elements = [*elements, *(a for o in objects for a in o.get("Attribute") or [])]
+            for element in elements:
+                if element.get("uuid") == ref and not _flag(element.get("deleted", False)):
+                    for inner in [element, *(element.get("Attribute") or [] if kind == "objects" else [])]:
+                        inner["deleted"], inner["timestamp"] = True, stamp
+                    event["timestamp"] = str(max(int(event["timestamp"]), int(stamp)))
+                    noun = "Attribute" if kind == "attributes" else "Object"
+                    return JSONResponse({"message": f"{noun} deleted."})
+        return _error(404, f"Invalid {kind[:-1]}", request.url.path)
+
     async def me(request: Request) -> Response:
         await logged(request)
         if not authorized(request):
@@ -200,6 +227,7 @@ def app(misp: Misp) -> Starlette:
             Route("/events/edit/{ref}", edit, methods=["POST", "PUT"]),
             Route("/events/view/{ref}", view, methods=["GET"]),
             Route("/users/view/me", me, methods=["GET"]),
+            Route("/{kind:str}/delete/{ref}", delete, methods=["POST", "DELETE"]),
             Route("/_double/requests", requests, methods=["GET"]),
             Route("/{path:path}", other, methods=["GET", "POST", "PUT"]),
         ]

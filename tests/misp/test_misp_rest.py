@@ -249,3 +249,59 @@ def test_the_double_filters_as_misp_does(misp_double) -> None:
     assert double.call("GET", "/events/view/nope").status_code == 404
     denied = double.call("POST", "/events/restSearch", {}, key="wrong")
     assert denied.status_code == 403 and denied.json()["name"].startswith("Authentication failed")
+
+
+def test_push_retracts_in_misp_what_accord_no_longer_has(node_args, misp_double) -> None:
+    """Deleted on the source: tombstoned here on pull, then soft-deleted in the MISP pushed to (an
+    attribute, a whole object), and an event gone here (unpublished on the source) deleted there. What
+    the MISP pushed to has that Accord never held (added there by its users) is left alone."""
+    flat = load("to_delete1.json")
+    with_object = load("misp-stix_event_with_domain_ip_object.json")
+    with_object["Event"]["uuid"] = TLP2_UUID
+    source, target = misp_double([flat, with_object]), misp_double([])
+    coll = new_collection(node_args)
+    _pull(source, coll, node_args)
+    assert "added 2" in _push(target.url, coll, "cert-a", node_args).stderr
+    event = flat["Event"]
+    gone_attr = next(a for a in event["Attribute"] if a["type"] == "ip-dst")  # an indicator here
+    gone_object = with_object["Event"]["Object"][0]
+
+    # A user of the MISP pushed to adds an attribute to the event (its copy is then the newer).
+    theirs = {"uuid": "0b0b0b0b-1c1c-4d4d-8e8e-9f9f9f9f9f9f", "type": "comment", "category": "Other"}
+    theirs |= {"value": "added in the target", "timestamp": str(int(event["timestamp"]) + 10)}
+    added = {"Event": {"timestamp": theirs["timestamp"], "Attribute": [theirs]}}
+    assert target.call("POST", f"/events/edit/{event['uuid']}", added).status_code == 200
+
+    # On the source: an attribute and an object deleted (MISP dates an edit now: after the pull's
+    # cursor), pulled here as tombstones.
+    stamp = str(int(with_object["Event"]["timestamp"]) + 60)
+    edit = {"Event": {"timestamp": stamp, "Attribute": [gone_attr | {"deleted": True, "timestamp": stamp}]}}
+    assert source.call("POST", f"/events/edit/{event['uuid']}", edit).status_code == 200
+    ostamp = stamp
+    dropped = gone_object | {"deleted": True, "timestamp": ostamp}
+    oedit = {"Event": {"timestamp": ostamp, "Object": [dropped]}}
+    assert source.call("POST", f"/events/edit/{TLP2_UUID}", oedit).status_code == 200
+    _pull(source, coll, node_args)
+    pushed = _push(target.url, coll, "cert-a", node_args)
+    assert "deleted in MISP: 2 attributes or objects, 0 events" in pushed.stderr, pushed.stderr
+
+    def held(uid: str) -> dict[str, Any]:
+        found = target.call("POST", "/events/restSearch", {"uuid": uid, "deleted": [0, 1]}).json()
+        return found["response"][0]["Event"]
+
+    flags = {a["uuid"]: a.get("deleted", False) for a in held(event["uuid"])["Attribute"]}
+    assert flags[gone_attr["uuid"]] is True and flags[theirs["uuid"]] is False
+    assert sum(1 for f in flags.values() if f) == 1
+    objects = {o["uuid"]: o for o in held(TLP2_UUID)["Object"]}
+    assert objects[gone_object["uuid"]]["deleted"] is True
+    assert all(a["deleted"] is True for a in objects[gone_object["uuid"]]["Attribute"])
+
+    # The event unpublished on the source: all of it tombstoned here, and the event deleted there.
+    unpublish = {"Event": {"timestamp": str(int(stamp) + 60), "published": False}}
+    assert source.call("POST", f"/events/edit/{event['uuid']}", unpublish).status_code == 200
+    _pull(source, coll, node_args)
+    retracted = _push(target.url, coll, "cert-a", node_args)
+    assert "events 1:" in retracted.stderr and ", 1 events" in retracted.stderr, retracted.stderr
+    assert set(target.events()) == {TLP2_UUID}
+    assert ", 0 events" in _push(target.url, coll, "cert-a", node_args).stderr  # asked once only
+    assert len(target.requests(f"/events/delete/{event['uuid']}")) == 1
