@@ -148,16 +148,17 @@ def url_rows(df: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     authority = raw.str.split_exact("/", 3).struct.field("field_2")
     quick = col.filter(fast).select("line", value.alias("value"), authority.alias("host"))
     if quick["host"].str.contains(":", literal=True).any():  # some have a port (checked per batch)
-        v, port = pl.col("value"), pl.col("host").str.split_exact(":", 1).struct.field("field_1")
-        # the first ":80" / ":443" of such a URL is its port: the scheme is followed by "//"
+        v, host = pl.col("value"), pl.col("host")
+        # the first ":80" / ":443" of such a URL is its port: the scheme is followed by "//" (a fast
+        # shape's port has no leading zero, so a host ending in ":80" has port 80)
         quick = quick.with_columns(
-            pl.when((port == "80") & v.str.starts_with("http:"))
+            pl.when(host.str.ends_with(":80") & v.str.starts_with("http:"))
             .then(v.str.replace(":80", "", literal=True))
-            .when((port == "443") & v.str.starts_with("https:"))
+            .when(host.str.ends_with(":443") & v.str.starts_with("https:"))
             .then(v.str.replace(":443", "", literal=True))
             .otherwise(v)
             .alias("value"),
-            pl.col("host").str.split_exact(":", 1).struct.field("field_0").alias("host"),
+            host.str.split_exact(":", 1).struct.field("field_0").alias("host"),
         )
     slow = col.filter(~fast)
     if len(slow):

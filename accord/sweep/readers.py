@@ -593,12 +593,13 @@ def _url_absolute(frame: pl.DataFrame, parts: UrlParts) -> pl.DataFrame:
         if has_port is not None:
             with_port = with_port & ~has_port
         pieces.append(pl.when(with_port).then(pl.lit(":") + port))
-    return frame.with_columns(
-        pl.when(target.str.starts_with("/") & h.is_not_null())
-        .then(pl.concat_str([*pieces, target], ignore_nulls=True))
-        .otherwise(target)
-        .alias(parts.target)
-    )
+    relative = target.str.starts_with("/") & h.is_not_null()
+    rows = frame.select(pl.arg_where(relative)).to_series()  # the requests: a few of a log's events
+    if rows.is_empty():
+        return frame if parts.target in cols else frame.with_columns(target.alias(parts.target))
+    built = frame[rows].select(pl.concat_str([*pieces, target], ignore_nulls=True))
+    whole = frame.select(target.alias(parts.target)).to_series()
+    return frame.with_columns(whole.scatter(rows, built.to_series()))
 
 
 def resolve_roles(fmt: str, mapping: dict[str, str] | None) -> dict[str, str]:
