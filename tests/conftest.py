@@ -33,6 +33,13 @@ def _pg_available() -> bool:
         return False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _config_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The ids of sweeping organizations (accord.sweep.sightings.identities_file) kept out of the home
+    directory of whoever runs the tests (processes the tests start inherit it)."""
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     if not _pg_available():

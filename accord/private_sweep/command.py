@@ -10,6 +10,7 @@ holder key asks only the values not asked before.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -29,7 +30,7 @@ def run(
     *,
     report_hits: bool,
     out: Path | None,
-    identity_name: str | None,
+    who: dict[str, Any],
     data_dir: Path | None,
     db: str | None,
 ) -> None:
@@ -74,7 +75,6 @@ def run(
         raise _fail(str(exc)) from None
     finally:
         node.close()
-    who = sightings.identity(identity_name)
     sights = sightings.build_sightings(result.counts, result.comp, who)
     bundle = sightings.bundle(sights, who)
     if out:

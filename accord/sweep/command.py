@@ -95,6 +95,10 @@ def sweep_command(
         raise _fail(f"unknown format {fmt!r} (one of auto, {', '.join(formats.FORMATS)})")
     if engine not in ("local", "dask"):
         raise _fail(f"unknown engine {engine!r} (local or dask)")
+    try:  # who sweeps: known before any work, so a set-up that cannot name it fails at once
+        who = sightings.identity(identity_name)
+    except sightings.IdentityError as exc:
+        raise _fail(str(exc)) from None
     if private_from is not None:
         from accord.private_sweep.command import run as private_run
 
@@ -113,7 +117,7 @@ def sweep_command(
             opts,
             report_hits=report_hits,
             out=out,
-            identity_name=identity_name,
+            who=who,
             data_dir=data_dir,
             db=db,
         )
@@ -149,7 +153,6 @@ def sweep_command(
     )
     total = sum(os.path.getsize(p) for p in logs if p != "-" and os.path.isfile(p)) or None
     stats = {"events": 0, "hits": 0}
-    who = sightings.identity(identity_name)
     with ExitStack() as stack:
         hits_out = stack.enter_context(open(hits, "wb")) if hits else None  # noqa: SIM115
         progress = stack.enter_context(

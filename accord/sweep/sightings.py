@@ -9,9 +9,11 @@ sighting); tests/sweep/test_sightings_dicts.py holds them to stix2-validator and
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
+from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
@@ -41,16 +43,61 @@ def version_stamp(stamp: str) -> str:
     return f"{base}.{frac.rstrip('0').ljust(3, '0')}Z"
 
 
+class IdentityError(ValueError):
+    """The sweeping organization's id cannot be had (a bad ACCORD_IDENTITY_ID, a config file that
+    cannot be read or written); the message names the fix."""
+
+
+def identities_file() -> Path:
+    """Where the ids of the sweeping organizations of this machine are kept."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "accord" / "identities.json"
+
+
+def _identity_id(name: str) -> str:
+    """ACCORD_IDENTITY_ID, else the id made for `name` on this machine the first time (random: two
+    organizations of one name stay two), kept in `identities_file()`."""
+    given = os.environ.get("ACCORD_IDENTITY_ID")
+    if given:
+        try:
+            uuid.UUID(given.removeprefix("identity--"))
+        except ValueError:
+            raise IdentityError(
+                f"ACCORD_IDENTITY_ID {given!r} is not identity--<uuid>: set it to your organization's id"
+            ) from None
+        return given if given.startswith("identity--") else f"identity--{given}"
+    path = identities_file()
+    fix = (
+        f"make {path.parent} writable, or set ACCORD_IDENTITY_ID=identity--<uuid> (XDG_CONFIG_HOME moves it)"
+    )
+    try:
+        known = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(known, dict):
+            raise ValueError("not a JSON object")
+        if name in known:
+            return str(known[name])
+        known[name] = f"identity--{uuid.uuid4()}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:
+        raise IdentityError(f"cannot keep the sweeping organization's id in {path} ({exc}): {fix}") from None
+    return str(known[name])
+
+
 def identity(name: str | None = None) -> StixObject:
-    """The sweeping organization (name from the option, ACCORD_IDENTITY_NAME, or a default)."""
+    """The sweeping organization (name from the option, ACCORD_IDENTITY_NAME, or a default). Its id is
+    the same from run to run (`_identity_id`), so a sweep of the same log names its sightings alike."""
     stamp = now_stamp()
+    name = name or os.environ.get("ACCORD_IDENTITY_NAME") or DEFAULT_IDENTITY
     return {
         "type": "identity",
         "spec_version": "2.1",
-        "id": f"identity--{uuid.uuid4()}",
+        "id": _identity_id(name),
         "created": stamp,
         "modified": stamp,
-        "name": name or os.environ.get("ACCORD_IDENTITY_NAME") or DEFAULT_IDENTITY,
+        "name": name,
         "identity_class": "organization",
     }
 

@@ -122,6 +122,18 @@ def test_sweep_writes_sightings_hits_and_summary(files: tuple[Path, Path], tmp_p
     assert lines[0]["time"] == "2024-03-01T10:00:00.250000Z" and lines[0]["file"] == str(log)
 
 
+def test_the_same_sweep_again_gives_the_same_sightings(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """Posted twice, a sweep of one log must not make duplicates at the producer: same ids."""
+    log, bundle = files
+    ids = []
+    for n in range(2):
+        out = tmp_path / f"s{n}.json"
+        r = invoke(str(log), "--indicators", str(bundle), "--out", str(out), "--identity-name", "CERT-X")
+        assert r.exit_code == 0, r.output
+        ids.append(sorted(o["id"] for o in json.loads(out.read_text())["objects"]))
+    assert ids[0] == ids[1] and any(i.startswith("sighting--") for i in ids[0])
+
+
 def test_stdin_and_explicit_format(files: tuple[Path, Path]) -> None:
     log, bundle = files
     r = invoke("-", "--indicators", str(bundle), "--format", "eve", stdin=gzip.decompress(log.read_bytes()))

@@ -191,3 +191,28 @@ def test_sweep_api_and_cli_emit_valid_bundles(tmp_path: Path) -> None:
     assert written["objects"][1]["id"] == sightings.sighting_id(
         IDS[1], written["objects"][0]["id"], "2024-03-01T10:00:00.000001Z", "2024-03-01T11:00:00Z", 2
     )
+
+
+def test_the_sweeping_organization_keeps_its_id_from_run_to_run(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Sighting ids hang on the sighter's id: the same sweep again must name it alike, while two
+    organizations of one name (two machines) stay two; ACCORD_IDENTITY_ID overrides; a bad set-up is
+    refused with its fix."""
+    monkeypatch.delenv("ACCORD_IDENTITY_ID", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "one"))
+    first, again, other = sightings.identity("CERT-X"), sightings.identity("CERT-X"), sightings.identity("B")
+    assert first["id"] == again["id"] != other["id"]
+    assert sightings.identities_file() == tmp_path / "one" / "accord" / "identities.json"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "two"))
+    assert sightings.identity("CERT-X")["id"] != first["id"]  # another machine's CERT-X
+    given = "identity--0a0b0c0d-1e1f-4a2b-8c3d-4e5f6a7b8c9d"
+    monkeypatch.setenv("ACCORD_IDENTITY_ID", given)
+    assert sightings.identity("CERT-X")["id"] == given
+    monkeypatch.setenv("ACCORD_IDENTITY_ID", "cert-x")
+    with pytest.raises(sightings.IdentityError, match="ACCORD_IDENTITY_ID"):
+        sightings.identity("CERT-X")
+    monkeypatch.delenv("ACCORD_IDENTITY_ID")
+    (tmp_path / "three" / "accord").mkdir(parents=True)
+    (tmp_path / "three" / "accord" / "identities.json").write_text("[]")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "three"))
+    with pytest.raises(sightings.IdentityError, match="ACCORD_IDENTITY_ID=identity--<uuid>"):
+        sightings.identity("CERT-X")
