@@ -187,6 +187,7 @@ def main() -> None:
         )
         rates = {
             "compile_pattern, all": _rate(patterns.compile_pattern, feed, args.repeat),
+            "all, each its own shape": _rate(_without_plans, feed, args.repeat),
             "outside the fast paths": _rate(patterns.compile_pattern, slow, args.repeat),
             "outside, each its own shape": _rate(_without_plans, slow, args.repeat),
         }

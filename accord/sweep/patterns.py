@@ -364,8 +364,13 @@ _CMP = re.compile(
 )
 
 
+_NEXT_OBSERVATION = re.compile(rf"{WS}*OR(?![A-Za-z0-9_-]){WS}*\[")
+
+
 def _fast_flat(pattern: str) -> Compiled | None:
-    """`[a = x AND b = y OR ...]` without parentheses: DNF by splitting at OR, as AND binds tighter.
+    """`[a = x AND b = y OR ...]` without parentheses, or an OR of such observations: DNF by splitting at
+    OR, as AND binds tighter (observations joined by OR match an event that matches either: the union of
+    their DNFs, as the walk gives it).
 
     Conjunctions mixing object types are left to the full compile (which sends them to the evaluator)."""
     if not pattern.startswith("["):
@@ -379,7 +384,10 @@ def _fast_flat(pattern: str) -> Compiled | None:
         found.append(m.groups())
         pos = m.end()
         if m.group(5) == "]":
-            break
+            after = _NEXT_OBSERVATION.match(pattern, pos)
+            if after is None:
+                break
+            pos = after.end()
     if pattern[pos:].strip(WS_CHARS):
         return None
     dnf: list[list[list[Atom]]] = []

@@ -37,6 +37,16 @@ from accord.sweep import patterns
         "[ipv6-addr:value = '1.2.3.0/24']",
         "[network-traffic:src_ref.value = '10.1.0.0/16' AND network-traffic:src_port = 80]",
         "[url:value = 'HTTP://A.com?q=1']",
+        # observations joined by OR: the union of their DNFs
+        "[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'Evil.COM.']",
+        "[domain-name:value = 'a.org']OR[url:value = 'HTTP://a.org:80/x'] OR\n [file:hashes.MD5 = 'AB']",
+        "[ipv4-addr:value = '10.0.0.0/8' OR url:value = 'http://a'] OR [network-traffic:dst_port = 443]",
+        "[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x.org'] OR [url:value = 'http://a']",
+        "[domain-name:value = ''] OR [ipv4-addr:value = '1.2.3.4']",
+        "[ipv4-addr:value = '1.2.3.4'] ORx [domain-name:value = 'a.org']",
+        "[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a.org']",
+        "[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'a.org'] WITHIN 5 SECONDS",
+        "([ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'a.org'])",
     ],
 )
 def test_fast_path_equals_full_compile(pattern: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,6 +84,10 @@ def test_modes(pattern: str, mode: str) -> None:
         ("[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x.org']", False),
         ("[(ipv4-addr:value = '1.2.3.4')]", False),
         ("[ipv4-addr:value != '1.2.3.4']", False),
+        ("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'x.org']", True),
+        ("[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'x.org']", False),
+        ("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'x.org'] WITHIN 5 SECONDS", False),
+        ("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value LIKE '%.x.org']", False),
     ],
 )
 def test_fast_path_is_taken_only_for_its_shapes(pattern: str, fast: bool) -> None:
