@@ -298,6 +298,7 @@ def add_objects(
     to_store: list[tuple[int, _Candidate]] = []
     seen: dict[tuple[str, int, str], str] = {}
     sco_classes: dict[str, tuple[TLP, str]] = {}  # SCO id -> the visibility class it has in this write
+    stored_by_id: dict[str, list[str]] | None = None
     for index, cand in candidates:
         if cand.stix_id in refused:
             outcomes[index] = Outcome(
@@ -310,9 +311,11 @@ def add_objects(
             outcomes[index] = Outcome(cand.stix_id, cand.version, True, "already stored")
             continue
         if cand.version_us == -1:  # SCO without timestamps: one version per content
-            match = next(
-                (b for k, b in existing.items() if k[0] == cand.stix_id and _same(b, cand.body)), None
-            )
+            if stored_by_id is None:  # the stored versions by id, once per write (not a scan per SCO)
+                stored_by_id = {}
+                for (stored_id, _, _), body in existing.items():
+                    stored_by_id.setdefault(stored_id, []).append(body)
+            match = next((b for b in stored_by_id.get(cand.stix_id, ()) if _same(b, cand.body)), None)
             if match is not None:
                 outcomes[index] = Outcome(cand.stix_id, None, True, "already stored")
                 continue
