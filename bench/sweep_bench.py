@@ -181,6 +181,18 @@ def gen_events(n: int, path: Path, chunk: int = 1_000_000) -> None:
 # ---------------------------------------------------------------- phases run in child processes
 
 
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux keeps that across exec, so a phase
+    started by a parent that had just generated a million indicators reported the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def phase_accord(
     events: Path,
     indicators: Path,
@@ -195,7 +207,7 @@ def phase_accord(
     comp = load_indicators(str(indicators))  # with the shipped false-positive list, as the command does
     tables(comp)  # the per-process lookup tables (hashes, /24 blocks): indicator work, counted here
     compile_cpu, compile_wall = _cpu() - c0, time.perf_counter() - w0
-    rss_compiled = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_compiled = _peak_rss_kb()
     if compile_only:
         reasons: dict[str, int] = {}
         for pr in comp.problems:
@@ -225,7 +237,7 @@ def phase_accord(
         "sweep_cpu": cpu,
         "matches": int(res.counts["count"].sum() or 0),
         "sighted": res.counts.height,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_kb() / 1024,
         "rss_after_compile_mb": rss_compiled / 1024,
     }
 
