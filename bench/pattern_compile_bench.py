@@ -177,6 +177,11 @@ def main() -> None:
     print(f"accord compile_pattern, messy part only: {ours_messy:12,.0f} patterns/s")
     floor = _rate(_without_plans, messy_p, args.repeat)
     print(f"  messy part, each its own shape         : {floor:12,.0f} patterns/s (no shape plan: the floor)")
+    hard = [p for p in messy_p if patterns._fast(p) is None]
+    if hard:
+        rate = _rate(_without_plans, hard, args.repeat)
+        share = f"({len(hard) / len(messy_p):.0%})"
+        print(f"  of it outside the fast paths {share:9s}: {rate:12,.0f} patterns/s")
     print(f"stix2-patterns Pattern() parse only    : {antlr:12,.0f} patterns/s (sample of {len(sample):,})")
     print(f"speed-up on the whole corpus           : {ours_all / antlr:12,.1f}x")
     if args.feed:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import product
 from typing import NamedTuple
 
 from accord.stix.pattern_parser import (
@@ -358,43 +359,68 @@ _SIMPLE_HASH = re.compile(
 )
 
 
+# one comparison of the flat shape, maybe in parentheses of its own: type, path (hash names in any case:
+# `normalize.hash_algo` decides), = or ISSUBSET (kept only on addresses, where it is =) with a string or
+# an integer, or IN with a list of them, then AND, OR or `]`
+_STRING = r"'[^'\\]*'"
 _CMP = re.compile(
-    rf"{WS}*([a-z0-9-]+):((?:value|src_ref\.value|dst_ref\.value|src_port|dst_port|hashes\.(?:'[A-Z0-9-]+'|[A-Z0-9]+)))"
-    rf"{WS}*={WS}*(?:'([^'\\]*)'|(0|[1-9][0-9]*))(?![0-9.]){WS}*(AND(?![A-Za-z0-9_-])|OR(?![A-Za-z0-9_-])|\])"
+    rf"{WS}*(\(?){WS}*([a-z0-9-]+):((?:value|src_ref\.value|dst_ref\.value|src_port|dst_port"
+    r"|hashes\.(?:'[A-Za-z0-9-]+'|[A-Za-z0-9]+)))"
+    rf"{WS}*(?:(=|ISSUBSET(?![A-Za-z0-9_-])){WS}*(?:'([^'\\]*)'|(0|[1-9][0-9]*))(?![0-9.])"
+    rf"|IN{WS}*\(((?:{WS}*{_STRING}{WS}*,)*{WS}*{_STRING}{WS}*"
+    rf"|(?:{WS}*(?:0|[1-9][0-9]*){WS}*,)*{WS}*(?:0|[1-9][0-9]*){WS}*)\))"
+    rf"{WS}*(\)?){WS}*(AND(?![A-Za-z0-9_-])|OR(?![A-Za-z0-9_-])|\])"
 )
+_LIST_ITEM = re.compile(rf"{_STRING}|[0-9]+")
 
 
 _NEXT_OBSERVATION = re.compile(rf"{WS}*OR(?![A-Za-z0-9_-]){WS}*\[")
 
 
 def _fast_flat(pattern: str) -> Compiled | None:
-    """`[a = x AND b = y OR ...]` without parentheses, or an OR of such observations: DNF by splitting at
+    """`[a = x AND b = y OR ...]` with parentheses only around one comparison or around comparisons
+    joined by OR, or an OR of such observations, maybe in parentheses as a whole: DNF by splitting at
     OR, as AND binds tighter (observations joined by OR match an event that matches either: the union of
-    their DNFs, as the walk gives it).
+    their DNFs, as the walk gives it); `IN (...)` and `(a OR b)` are alternatives, multiplied out in a
+    conjunction as the walk does.
 
     Conjunctions mixing object types are left to the full compile (which sends them to the evaluator)."""
+    if pattern.startswith("("):  # `( observations )`: the same pattern
+        inner = pattern.rstrip(WS_CHARS)
+        return _fast_flat(inner[1:-1].strip(WS_CHARS)) if inner.endswith(")") else None
     if not pattern.startswith("["):
         return None
     pos = 1
     found = []
+    group = False  # inside `( a OR b OR ... )`
     while True:  # the shape first, so a pattern that is not of it costs no normalizing
         m = _CMP.match(pattern, pos)
         if m is None:
             return None
-        found.append(m.groups())
+        opened, closed, sep = m.group(1) == "(", m.group(8) == ")", m.group(9)
+        if opened and not closed:  # a group of comparisons joined by OR opens (not nested)
+            if group or sep != "OR":
+                return None
+            group = True
+        elif group and closed:
+            group = False
+        elif opened != closed or group and sep != "OR":
+            return None
+        found.append((group, m.groups()))
         pos = m.end()
-        if m.group(5) == "]":
+        if sep == "]":
             after = _NEXT_OBSERVATION.match(pattern, pos)
             if after is None:
                 break
             pos = after.end()
     if pattern[pos:].strip(WS_CHARS):
         return None
-    dnf: list[list[list[Atom]]] = []
-    conj: list[list[Atom]] = []
+    dnf: list[list[Atom]] = []
+    conj: list[list[Atom]] = []  # per comparison: its atoms, one of which must hold
     types: set[str] = set()
     roots: set[str] = set()
-    for otype, path, text, num, sep in found:
+    grouped: list[Atom] | None = None  # the atoms of the group's comparisons so far: one must hold
+    for in_group, (_, otype, path, op, text, num, listed, _, sep) in found:
         path = path.replace("'", "")
         kind = f"{otype}:{path}"
         if path.startswith("hashes."):
@@ -402,18 +428,40 @@ def _fast_flat(pattern: str) -> Compiled | None:
             if otype != "file" or algo is None:
                 return None
             kind = f"file:hashes.{algo}"
-        if kind not in _KINDS or (num is not None) != (kind in PORT_KINDS):
-            return None  # unknown path, or a port against a string or a value against a number
-        conj.append([Atom(kind, "eq", str(int(num)))] if num is not None else _text_atoms(kind, text))
+        port = kind in PORT_KINDS
+        if listed is not None:
+            items = _LIST_ITEM.findall(listed)
+            if kind not in _KINDS or (items[0][0] != "'") != port:
+                return None  # a port against strings, or a value against numbers
+            if port:
+                atoms = [Atom(kind, "eq", str(int(i))) for i in items]
+            else:
+                atoms = [a for i in items for a in _text_atoms(kind, i[1:-1])]
+        else:
+            if kind not in _KINDS or (num is not None) != port:
+                return None  # unknown path, or a port against a string or a value against a number
+            if op != "=" and (num is not None or kind not in _IP_KIND_SET):
+                return None  # ISSUBSET takes a string (the grammar) and is = on addresses only (_leaf)
+            atoms = [Atom(kind, "eq", str(int(num)))] if num is not None else _text_atoms(kind, text)
         types.add(otype)
         roots.add(otype)
+        if in_group:  # one more alternative of the group, which is one operand of the conjunction
+            grouped = atoms if grouped is None else grouped + atoms
+            continue
+        if grouped is not None:  # the group's last comparison
+            atoms, grouped = grouped + atoms, None
+        conj.append(atoms)
         if sep != "AND":
             if len(types) > 1:
                 return None
-            dnf.append(conj)
+            size = 1
+            for alternatives in conj:  # as the walk multiplies: too large on the way is too large
+                size *= len(alternatives)
+                if size > MAX_CONJUNCTIONS:
+                    return None  # the walk's "too large for DNF", or a lone IN of many (the walk then)
+            dnf.extend(list(c) for c in product(*conj))
             conj, types = [], set()
-    out = [[atoms[0] for atoms in c] for c in dnf if all(atoms for atoms in c)]
-    return Compiled("simple", dnf=out, root_types=frozenset(roots))
+    return Compiled("simple", dnf=dnf, root_types=frozenset(roots))
 
 
 def _fast(pattern: str) -> Compiled | None:
