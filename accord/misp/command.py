@@ -27,6 +27,9 @@ feed_app = typer.Typer(
 )
 misp_app.add_typer(feed_app, name="feed")
 
+# the organization whose view of the collection is sent (publish, push): the policy applied
+AsOrg = Annotated[str, typer.Option("--as", help="Only what this organization may see (policy applied)")]
+
 
 @feed_app.command("pull")
 @one_line_errors
@@ -84,9 +87,7 @@ def _pulled(report: PullReport, extra: str = "") -> None:
 def feed_publish(
     collection: Annotated[str, typer.Option(help="Collection id")],
     out: Annotated[Path, typer.Option(help="Directory to write the feed to")],
-    as_org: Annotated[
-        str, typer.Option("--as", help="Publish only what this organization may see (policy applied)")
-    ],
+    as_org: AsOrg,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:
@@ -141,9 +142,7 @@ def rest_push(
     url: Url,
     key: Key,
     collection: Annotated[str, typer.Option(help="Collection id")],
-    as_org: Annotated[
-        str, typer.Option("--as", help="Push only what this organization may see (policy applied)")
-    ],
+    as_org: AsOrg,
     data_dir: DataDir = None,
     db: Db = None,
 ) -> None:

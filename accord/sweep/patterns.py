@@ -136,19 +136,11 @@ def like_to_regex(like: str) -> str:
 def _eq_atoms(kind: str, const: Constant) -> list[Atom]:
     if kind in PORT_KINDS:
         if const.kind == "int":
-            return [_atom(kind, "eq", str(const.value))]
+            return [Atom(kind, "eq", str(const.value))]
         raise _NotCompilable("port compared with a non-integer")
     if const.kind != "str":
         raise _NotCompilable("non-string constant")
     return _text_atoms(kind, const.value)  # type: ignore[arg-type]
-
-
-_new = tuple.__new__
-
-
-def _atom(kind: str, op: str, value: str) -> Atom:
-    """Atom(kind, op, value) without the named tuple's Python-level __new__ (a feed builds millions)."""
-    return _new(Atom, (kind, op, value, 0, 4))
 
 
 def _text_atoms(kind: str, raw: str, allow_cidr: bool = True) -> list[Atom]:
@@ -156,15 +148,15 @@ def _text_atoms(kind: str, raw: str, allow_cidr: bool = True) -> list[Atom]:
     if kind in _IP_KIND_SET:
         if "/" in raw and allow_cidr:
             return _cidr_atoms(kind, raw)
-        return [_atom(kind, "eq", normalize.ip(raw) or raw)]
+        return [Atom(kind, "eq", normalize.ip(raw) or raw)]
     if kind == "domain-name:value":
         d = normalize.domain(raw)
-        return [_atom(kind, "dom", d)] if d else []
+        return [Atom(kind, "dom", d)] if d else []
     if kind == "url:value":
-        return [_atom(kind, "eq", normalize.url(raw) or raw)]
+        return [Atom(kind, "eq", normalize.url(raw) or raw)]
     if kind == "email-addr:value":
-        return [_atom(kind, "eq", normalize.email(raw))]
-    return [_atom(kind, "eq", normalize.hash_value(raw))]
+        return [Atom(kind, "eq", normalize.email(raw))]
+    return [Atom(kind, "eq", normalize.hash_value(raw))]
 
 
 def _cidr_atoms(kind: str, raw: str) -> list[Atom]:
@@ -195,8 +187,6 @@ def _leaf(expr: Comparison) -> list[list[Atom]]:
     kind = _path_kind(expr.path)
     rhs = expr.value
     if op == "=" or op == "ISSUBSET" and kind in _IP_KIND_SET:
-        if rhs.kind == "str" and kind not in PORT_KINDS:  # type: ignore[union-attr]
-            return [[a] for a in _text_atoms(kind, rhs.value)]  # type: ignore[union-attr,arg-type]
         return [[a] for a in _eq_atoms(kind, rhs)]  # type: ignore[arg-type]
     if op == "IN":
         return [[a] for c in rhs for a in _eq_atoms(kind, c)]  # type: ignore[union-attr,arg-type]
