@@ -145,7 +145,8 @@ def token_create(
         print(admin.create_token(conn, admin.require_org(conn, org), admin=admin_token))
 
 
-@token_app.command("revoke")
+# A token made before TOKEN_PREFIX may begin with "-": taken as the TOKEN, not as an unknown option.
+@token_app.command("revoke", context_settings={"ignore_unknown_options": True})
 @one_line_errors
 def token_revoke(
     value: Annotated[

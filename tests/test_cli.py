@@ -10,7 +10,10 @@ from stixgen import indicator
 from typer.testing import CliRunner
 
 from accord.cli import app
+from accord.cli_support import opened
 from accord.stix.markings import TLP
+from accord.store import admin
+from accord.store.engine import write_transaction
 
 runner = CliRunner()
 
@@ -50,6 +53,23 @@ def test_environment_variables_choose_the_node(tmp_path: Path, monkeypatch: pyte
     accord("init")
     assert (tmp_path / "env-node" / "accord.db").exists()
     assert accord("org", "add", "from-env").stdout.startswith("identity--")
+
+
+def test_tokens_never_begin_with_a_dash_and_an_older_one_is_still_revoked(node_args: list[str]) -> None:
+    """A token is typed as an argument; one that began with "-" read as an unknown option."""
+    accord("init", *node_args)
+    accord("org", "add", "cert-a", *node_args)
+    made = [accord("token", "create", "--org", "cert-a", *node_args).stdout.strip() for _ in range(20)]
+    assert all(t.startswith(admin.TOKEN_PREFIX) and len(t) >= 40 for t in made)
+    with opened(Path(node_args[1]), node_args[3]) as node, write_transaction(node.engine) as conn:
+        admin.create_token(
+            conn, admin.require_org(conn, "cert-a"), value="-DLsNv19BHsEZ8NIKJKNbQ2McUOro3Vgtqbc7a2j0dk"
+        )
+    revoked = accord("token", "revoke", "-DLsNv19BHsEZ8NIKJKNbQ2McUOro3Vgtqbc7a2j0dk", *node_args)
+    assert revoked.stderr.strip() == "revoked 1 token"
+    again = accord("token", "revoke", "-DLsNv19BHsEZ8NIKJKNbQ2McUOro3Vgtqbc7a2j0dk", *node_args, ok=False)
+    assert again.exit_code == 1 and again.stderr.strip() == "accord: error: no such token"
+    assert accord("token", "revoke", made[0], *node_args).stderr.strip() == "revoked 1 token"
 
 
 def test_org_token_collection_administration(node_args: list[str]) -> None:

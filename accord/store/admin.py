@@ -32,6 +32,10 @@ DEFAULT_MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 # (tokens, rights, peer links): a server process compares it on each request to know whether the
 # credentials it remembers still hold, so a revocation takes effect on the very next request.
 AUTH_EPOCH = "auth_epoch"
+# New tokens begin with this, never with "-": a token is typed as a command-line argument
+# (`accord token revoke TOKEN`), where a leading dash reads as an option; the prefix also lets
+# secret scanners recognise a leaked Accord token.
+TOKEN_PREFIX = "accord_"
 
 
 class AdminError(ValueError):
@@ -175,7 +179,7 @@ def list_orgs(conn: Connection) -> list[Org]:
 
 def create_token(conn: Connection, owner: Org, admin: bool = False, value: str | None = None) -> str:
     """Create a token for ``owner``; ``value`` lets a migration keep a password it already had."""
-    value = value or secrets.token_urlsafe(32)
+    value = value or TOKEN_PREFIX + secrets.token_urlsafe(32)
     digest = hash_token(value)
     if conn.execute(sa.select(token.c.id).where(token.c.token_hash == digest)).first():
         raise AdminError("that token is already in use")

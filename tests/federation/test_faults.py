@@ -53,9 +53,12 @@ def test_a_peer_going_down_does_not_block_the_others_and_catches_up(make_node) -
     _load(c, c_coll, [indicator("c-1")])
     _load(a, a_coll, [indicator("a-2")])  # written while A's server is down
     wait_for(lambda: b.names(b_from_c) == {"c-1"}, what="c while a is down")
-    wait_for(lambda: b.peer_state("a").failures >= 1, what="a's failure recorded")
-    state = b.peer_state("a")
-    assert "ConnectError" in state.last_error or "Connect" in state.last_error
+    # A pass in flight when A stopped may fail first with "Server disconnected" (RemoteProtocolError);
+    # the passes after it find nothing listening, and say so.
+    wait_for(
+        lambda: "ConnectError" in (b.peer_state("a").last_error or ""), what="a's refused connection recorded"
+    )
+    assert b.peer_state("a").failures >= 1
     listing = subprocess.run(
         [sys.executable, "-m", "accord.cli", "peer", "list", "--data-dir", str(b.data_dir)],
         capture_output=True,
