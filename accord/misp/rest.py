@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 
 from accord.misp.publish import group_events, visible_objects
 from accord.misp.pull import Listed, PullReport, pull_events
-from accord.misp.to_misp import to_misp_event
+from accord.misp.to_misp import reference_link_uuid, to_misp_event
 from accord.misp.to_stix import EventError
 from accord.policy import Reader
 from accord.stix.extensions import TOMBSTONE_TYPE
@@ -312,6 +312,20 @@ def _known_uuids(engine: Engine, coll: Collection) -> set[str]:
     return known
 
 
+def _reference_links_held(held: dict[str, Any] | None, container: dict[str, Any] | None) -> set[str]:
+    """The uuids of the copy's ``link`` attributes that a push made of the container's external
+    references (no stored object has them): Accord's to retract when the reference is dropped."""
+    if held is None or container is None:
+        return set()
+    uuids = {str(a.get("uuid")) for a in held.get("Attribute") or [] if a.get("type") == "link"}
+    made = {
+        reference_link_uuid(container["id"], str(a.get("value")))
+        for a in held.get("Attribute") or []
+        if a.get("type") == "link"
+    }
+    return uuids & made
+
+
 def _stale(held: dict[str, Any], event: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, uuid) of what the instance's copy has and Accord's event no longer has: whole objects
     first, then attributes outside them."""
@@ -356,10 +370,11 @@ def push_rest(engine: Engine, coll: Collection, reader: Reader, client: MispClie
         stale = _stale(held, event) if held is not None else []
         if stale and known is None:
             known = _known_uuids(engine, coll)
+        links = _reference_links_held(held, container) if stale else set()
         try:
             deleted = 0
             for kind, ref in stale:
-                if ref in known:  # type: ignore[operator]
+                if ref in known or ref in links:  # type: ignore[operator]
                     deleted += client.delete(kind, ref)
             report.deleted += deleted
             if held is not None:

@@ -3,7 +3,8 @@
 Objects misp-stix made from a MISP event (their grouping/report carries misp-stix's
 ``misp:tool="MISP-STIX-Converter"`` label) go through its parser for its own output, which rebuilds
 attributes, objects, tags, galaxies and sightings; any other STIX goes through its parser for
-external STIX. Then the sharing is set from the objects' TLP (``accord.misp.mapping``): the event
+external STIX. A report's external references with a URL become ``link`` attributes (misp-stix's
+parser drops them). Then the sharing is set from the objects' TLP (``accord.misp.mapping``): the event
 gets its container's tlp: tag and distribution, an attribute more restricted than the event gets its
 own tlp: tag and distribution (else distribution 5, "inherit"). Accord's own properties
 (``x_accord_*``) never reach MISP.
@@ -53,6 +54,7 @@ def to_misp_event(objects: list[dict[str, Any]], container: dict[str, Any] | Non
     top = marked_tlp(container) if container else None
     if container is not None and container["type"] in CONTAINER_TYPES:
         event.uuid = container["id"].partition("--")[2]
+        _reference_links(event, container)
     _set_sharing(event, top, levels)
     _galaxy_tags(event)
     if container is not None:
@@ -63,6 +65,32 @@ def to_misp_event(objects: list[dict[str, Any]], container: dict[str, Any] | Non
         raise EventError(f"PyMISP cannot write the event as a feed: {' '.join(str(exc).split())}") from None
     _add_sightings(event, doc["Event"])
     return doc
+
+
+def reference_link_uuid(container_id: str, url: str) -> str:
+    """The uuid of the ``link`` attribute made of a container's external reference: the same on every
+    push, so an edit updates it in place and one whose reference was dropped is known as Accord's."""
+    return str(uuidlib.uuid5(_NAMESPACE, f"{container_id}|{url}"))
+
+
+def _reference_links(event: Any, container: dict[str, Any]) -> None:
+    """A report's external references with a URL (an advisory's source, a news article) as MISP
+    ``link`` attributes, where MISP users look for them: misp-stix's parser leaves them out."""
+    have = {a.value for a in event.attributes if a.type == "link"}
+    for ref in container.get("external_references") or []:
+        url = ref.get("url") if isinstance(ref, dict) else None
+        if not isinstance(url, str) or not url.strip() or url in have:
+            continue
+        have.add(url)
+        event.add_attribute(
+            "link",
+            url,
+            category="External analysis",
+            uuid=reference_link_uuid(container["id"], url),
+            comment=str(ref.get("description") or ref.get("source_name") or ""),
+            to_ids=False,
+            timestamp=event.timestamp,
+        )
 
 
 def _sighting(sighting: Any) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any
 from misp_helpers import DOUBLE_KEY, accord, assert_keeps, attributes_of, load, new_collection, write_feed
 from serving import free_port
 
+from accord.stix.markings import TLP, TLP2_MARKING_ID
+
 KEY = DOUBLE_KEY
 TLP2_UUID = "7b1d3e9a-0c4f-4a51-9d3e-2f6a1c0b7e10"
 
@@ -264,6 +266,7 @@ def test_push_retracts_in_misp_what_accord_no_longer_has(node_args, misp_double)
     assert "added 2" in _push(target.url, coll, "cert-a", node_args).stderr
     event = flat["Event"]
     gone_attr = next(a for a in event["Attribute"] if a["type"] == "ip-dst")  # an indicator here
+    gone_link = next(a for a in event["Attribute"] if a["type"] == "link")  # observed data here
     gone_object = with_object["Event"]["Object"][0]
 
     # A user of the MISP pushed to adds an attribute to the event (its copy is then the newer).
@@ -275,7 +278,8 @@ def test_push_retracts_in_misp_what_accord_no_longer_has(node_args, misp_double)
     # On the source: an attribute and an object deleted (MISP dates an edit now: after the pull's
     # cursor), pulled here as tombstones.
     stamp = str(int(with_object["Event"]["timestamp"]) + 60)
-    edit = {"Event": {"timestamp": stamp, "Attribute": [gone_attr | {"deleted": True, "timestamp": stamp}]}}
+    gone = [a | {"deleted": True, "timestamp": stamp} for a in (gone_attr, gone_link)]
+    edit = {"Event": {"timestamp": stamp, "Attribute": gone}}
     assert source.call("POST", f"/events/edit/{event['uuid']}", edit).status_code == 200
     ostamp = stamp
     dropped = gone_object | {"deleted": True, "timestamp": ostamp}
@@ -283,15 +287,15 @@ def test_push_retracts_in_misp_what_accord_no_longer_has(node_args, misp_double)
     assert source.call("POST", f"/events/edit/{TLP2_UUID}", oedit).status_code == 200
     _pull(source, coll, node_args)
     pushed = _push(target.url, coll, "cert-a", node_args)
-    assert "deleted in MISP: 2 attributes or objects, 0 events" in pushed.stderr, pushed.stderr
+    assert "deleted in MISP: 3 attributes or objects, 0 events" in pushed.stderr, pushed.stderr
 
     def held(uid: str) -> dict[str, Any]:
         found = target.call("POST", "/events/restSearch", {"uuid": uid, "deleted": [0, 1]}).json()
         return found["response"][0]["Event"]
 
     flags = {a["uuid"]: a.get("deleted", False) for a in held(event["uuid"])["Attribute"]}
-    assert flags[gone_attr["uuid"]] is True and flags[theirs["uuid"]] is False
-    assert sum(1 for f in flags.values() if f) == 1
+    assert flags[gone_attr["uuid"]] is True and flags[gone_link["uuid"]] is True
+    assert flags[theirs["uuid"]] is False and sum(1 for f in flags.values() if f) == 2
     objects = {o["uuid"]: o for o in held(TLP2_UUID)["Object"]}
     assert objects[gone_object["uuid"]]["deleted"] is True
     assert all(a["deleted"] is True for a in objects[gone_object["uuid"]]["Attribute"])
@@ -305,3 +309,73 @@ def test_push_retracts_in_misp_what_accord_no_longer_has(node_args, misp_double)
     assert set(target.events()) == {TLP2_UUID}
     assert ", 0 events" in _push(target.url, coll, "cert-a", node_args).stderr  # asked once only
     assert len(target.requests(f"/events/delete/{event['uuid']}")) == 1
+
+
+def _report_bundle(path: Path, modified: str, urls: list[str]) -> Path:
+    """An Accord-native report (not from MISP) with external references, and the indicator it reports."""
+    who = "identity--55f6ea5e-2c60-40e5-964f-47a8950d210f"
+    green = [TLP2_MARKING_ID[TLP.GREEN]]
+    common = {"spec_version": "2.1", "created": "2026-01-02T03:04:05.000Z", "object_marking_refs": green}
+    identity = {"type": "identity", "id": who, "modified": "2026-01-02T03:04:05.000Z", "name": "CERT-A"}
+    indicator = {
+        "type": "indicator",
+        "id": "indicator--3b2e5c74-7f77-4d33-9a81-2f8e4c6e3d03",
+        "modified": "2026-01-02T03:04:05.000Z",
+        "created_by_ref": who,
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-02T03:04:05Z",
+    }
+    references = [{"source_name": f"source {i}", "url": url} for i, url in enumerate(urls)]
+    report = {
+        "type": "report",
+        "id": "report--4c3f6d85-8088-4e44-8b92-3f9f5d7f4e04",
+        "modified": modified,
+        "created_by_ref": who,
+        "name": "Advisory with its sources",
+        "published": "2026-01-02T03:04:05Z",
+        "object_refs": [indicator["id"]],
+        "external_references": [*references, {"source_name": "cve", "external_id": "CVE-2026-0001"}],
+    }
+    objects = [common | identity | {"identity_class": "organization"}, common | indicator, common | report]
+    path.write_text(json.dumps({"type": "bundle", "id": f"bundle--{report['id'][8:]}", "objects": objects}))
+    return path
+
+
+def test_push_gives_a_report_s_references_as_links_and_retracts_a_dropped_one(
+    node_args, misp_double, tmp_path: Path
+) -> None:
+    """misp-stix's parser drops a report's external references; MISP users find sources as `link`
+    attributes. One whose reference the report no longer has is deleted in MISP, others left alone."""
+    coll = new_collection(node_args)
+    first = ["https://cert-a.example/advisory/7", "https://news.example/ar/2026/cyber-cooperation"]
+    v1 = _report_bundle(tmp_path / "v1.json", "2026-01-02T03:04:05.000Z", first)
+    accord("import", str(v1), "--collection", coll, "--producer", "cert-a", *node_args)
+    target = misp_double([])
+    assert "added 1" in _push(target.url, coll, "cert-a", node_args).stderr
+    uid = "4c3f6d85-8088-4e44-8b92-3f9f5d7f4e04"
+
+    def links(deleted: bool = False) -> dict[str, tuple[str, str, bool]]:
+        found = target.call("POST", "/events/restSearch", {"uuid": uid, "deleted": [0, 1]}).json()
+        return {
+            a["value"]: (a["uuid"], a["category"], bool(a.get("deleted")))
+            for a in found["response"][0]["Event"]["Attribute"]
+            if a["type"] == "link"
+        }
+
+    pushed = links()
+    assert set(pushed) == set(first) and {c for _, c, _ in pushed.values()} == {"External analysis"}
+    assert not any(d for _, _, d in pushed.values())
+    assert {a["value"] for a in target.events()[uid]["Attribute"] if a["type"] == "ip-dst"} == {
+        "198.51.100.7"
+    }
+
+    second = [first[0], "https://cert-a.example/advisory/7-update"]
+    v2 = _report_bundle(tmp_path / "v2.json", "2026-02-03T04:05:06.000Z", second)
+    accord("import", str(v2), "--collection", coll, "--producer", "cert-a", *node_args)
+    again = _push(target.url, coll, "cert-a", node_args)
+    assert "deleted in MISP: 1 attributes or objects, 0 events" in again.stderr, again.stderr
+    now = links()
+    assert now[first[0]] == pushed[first[0]]  # the same attribute, edited in place
+    assert now[first[1]][2] is True and now[second[1]][2] is False
+    assert "unchanged 1" in _push(target.url, coll, "cert-a", node_args).stderr
