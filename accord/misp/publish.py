@@ -97,8 +97,10 @@ def group_events(
     rest = [
         o
         for i, o in objects.items()
-        if i not in claimed and o["type"] not in ("identity", "marking-definition")
-    ]
+        if i not in claimed
+        and o["type"] not in ("identity", "marking-definition")
+        and not (o["type"] == "sighting" and o.get("sighting_of_ref") not in objects)
+    ]  # a sighting of what is not sent has no attribute to sit on: MISP would get an empty event
     if rest:
         rest_ids = {o["id"] for o in rest}
         extra = {r for o in rest for r in _refs(o) if r in objects and r not in rest_ids}

@@ -24,7 +24,7 @@ is deleted (``/events/delete``); which events were pushed is kept per collection
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from accord.misp.to_misp import reference_link_uuid, to_misp_event
 from accord.misp.to_stix import EventError
 from accord.policy import Reader
 from accord.stix.extensions import TOMBSTONE_TYPE
+from accord.stix.timestamps import parse_us
 from accord.store.admin import Collection, Org, get_setting, set_setting
 from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import stix_object
@@ -150,6 +151,14 @@ class MispClient:
         if status != 200:
             raise EventRejected(f"{path}: HTTP {status} {_message(parsed)}")
         return True
+
+    def add_sighting(self, attribute_uuid: str, timestamp: int, source: str) -> bool:
+        """One sighting of an attribute (``/sightings/add/<uuid>``); False when the instance holds no
+        such attribute or refuses it (the indicator was a MISP object's, or is gone there)."""
+        path = f"/sightings/add/{attribute_uuid}"
+        body = {"timestamp": str(timestamp), "source": source, "type": "0"}
+        status, parsed = self._call("POST", path, body)
+        return status == 200 and isinstance(parsed, dict) and "Sighting" in parsed
 
     def save(self, event: dict[str, Any], *, edit: bool) -> None:
         """``/events/add`` or ``/events/edit/<uuid>``; EventRejected when MISP refuses the event."""
@@ -341,6 +350,26 @@ def _stale(held: dict[str, Any], event: dict[str, Any]) -> list[tuple[str, str]]
     return [("objects", u) for u in sorted(gone_objects)] + [
         ("attributes", u) for u in sorted(held_attributes - attributes - inside)
     ]
+
+
+def misp_sightings(client: MispClient) -> Callable[[list[str]], int]:
+    """``route_sightings``'s sender for a MISP peer: each STIX sighting of an indicator pulled from it
+    as one MISP sighting of the attribute (misp-stix gives the indicator the attribute's uuid), dated
+    its ``last_seen`` (else ``first_seen``, ``created``), its source the sighter's identity id."""
+
+    def send(bodies: list[str]) -> int:
+        taken = 0
+        for body in bodies:
+            sighting = orjson.loads(body)
+            ref = str(sighting.get("sighting_of_ref") or "")
+            when = sighting.get("last_seen") or sighting.get("first_seen") or sighting.get("created")
+            if not ref.startswith("indicator--") or not isinstance(when, str):
+                continue
+            source = str(sighting.get("created_by_ref") or "accord")
+            taken += client.add_sighting(ref.partition("--")[2], parse_us(when) // 1_000_000, source)
+        return taken
+
+    return send
 
 
 def push_rest(engine: Engine, coll: Collection, reader: Reader, client: MispClient) -> PushReport:

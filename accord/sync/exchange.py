@@ -7,6 +7,7 @@ objects are identical re-posts). Push advances its cursor only after the peer ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -101,16 +102,16 @@ def push(engine: Engine, peer: Peer, link: Link, client: PeerClient, result: Pas
             return
 
 
-def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: PassResult) -> None:
-    """Send home the sightings of indicators that came from ``peer``, within the sync policy.
+def route_sightings(engine: Engine, peer: Peer, send: Callable[[list[str]], int], result: PassResult) -> None:
+    """Send home the sightings of indicators that came from ``peer``, within the sync policy: each
+    batch of sighting bodies (JSON) goes through ``send``, which returns how many the peer took
+    (TAXII: a POST to its sightings collection; MISP: its sightings API).
 
     The cursor is the global ``seq``, not ``date_added``: date_added is per collection and ties
     (imports keep theirs; a write's visibility classes share times), so two sightings can share
     one, and a cursor on it would skip the second at a page boundary, or one imported after the
     cursor passed its time.
     """
-    if not peer.sightings_collection:
-        return
     sighting, indicator = stix_object, stix_object.alias("sighted_indicator")
     cursor = peer.sightings_cursor_seq
     while True:
@@ -131,10 +132,20 @@ def route_sightings(engine: Engine, peer: Peer, client: PeerClient, result: Pass
             rows = list(conn.execute(query, reader_params(peer.org_reader)))
         if not rows:
             return
-        status = client.post(peer.sightings_collection, [r.body.encode() for r in rows])
+        taken = send([r.body for r in rows])
         cursor = rows[-1].seq
         with write_transaction(engine) as conn:
             conn.execute(
                 peer_table.update().where(peer_table.c.id == peer.id).values(sightings_cursor_seq=cursor)
             )
-        result.sightings += int(status.get("success_count", 0))
+        result.sightings += taken
+
+
+def taxii_sightings(peer: Peer, client: PeerClient) -> Callable[[list[str]], int]:
+    """``route_sightings``'s sender for a TAXII peer: the bodies posted to its sightings collection."""
+
+    def send(bodies: list[str]) -> int:
+        status = client.post(peer.sightings_collection, [b.encode() for b in bodies])  # type: ignore[arg-type]
+        return int(status.get("success_count", 0))
+
+    return send

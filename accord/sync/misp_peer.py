@@ -14,13 +14,13 @@ import logging
 
 from sqlalchemy.engine import Engine
 
-from accord.misp.rest import MispClient, MispError, pull_rest, push_rest
+from accord.misp.rest import MispClient, MispError, misp_sightings, pull_rest, push_rest
 from accord.stix.timestamps import now_us
 from accord.store import admin
 from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import peer_link
 from accord.sync.client import PeerError, PeerUnreachable
-from accord.sync.exchange import PassResult
+from accord.sync.exchange import PassResult, route_sightings
 from accord.sync.peers import Link, Peer
 
 log = logging.getLogger("accord.sync")
@@ -54,6 +54,10 @@ def sync_misp(engine: Engine, peer: Peer, result: PassResult) -> None:
         with MispClient(peer.url, peer.token) as client:
             for link in links:
                 (_pull if link.direction == "pull" else _push)(engine, peer, link, client, result)
+            # What may go to it goes, the sightings of its own indicators too (a push never sends
+            # those indicators back to it, so their sightings cannot travel inside its events).
+            if any(link.direction == "push" for link in links):
+                route_sightings(engine, peer, misp_sightings(client), result)
     except MispError as exc:
         message = str(exc)
         raise (PeerUnreachable if any(s in message for s in _UNREACHABLE) else PeerError)(message) from None

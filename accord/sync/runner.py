@@ -20,7 +20,7 @@ from accord.stix.timestamps import now_us
 from accord.store.engine import read_transaction, write_transaction
 from accord.store.schema import peer as peer_table
 from accord.sync.client import PeerClient, PeerError, PeerUnreachable
-from accord.sync.exchange import PassResult, pull, push, route_sightings
+from accord.sync.exchange import PassResult, pull, push, route_sightings, taxii_sightings
 from accord.sync.misp_peer import misp_answers, sync_misp
 from accord.sync.peers import Peer, get_peer, list_peers
 from accord.sync.sealing import PeerKeyError
@@ -46,7 +46,8 @@ def sync_peer(engine: Engine, name: str) -> PassResult:
             with PeerClient(peer.url, peer.token) as client:
                 for link in peer.links:
                     (pull if link.direction == "pull" else push)(engine, peer, link, client, result)
-                route_sightings(engine, peer, client, result)
+                if peer.sightings_collection:
+                    route_sightings(engine, peer, taxii_sightings(peer, client), result)
     except Exception as exc:  # any failure of one peer is recorded, never fatal to the loop
         message = str(exc) if isinstance(exc, PeerError | PeerKeyError) else f"{type(exc).__name__}: {exc}"
         message = " ".join(message.split())[:500]

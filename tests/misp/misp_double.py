@@ -9,6 +9,8 @@ to. It serves what ``accord.misp.rest`` calls, with MISP's behaviour where the t
 - ``POST /events/add`` (403 when the uuid exists), ``POST|PUT /events/edit/<id or uuid>``
   (attributes and objects merged by uuid as MISP does, a timestamp not newer than the stored one
   refused), ``GET /events/view/<id or uuid>`` (404 ``Invalid event.``), ``GET /users/view/me``;
+- ``POST /<attributes|objects|events>/delete/<uuid>`` (soft deletes, an event for good), ``POST
+  /sightings/add/<attribute uuid>`` (403 ``saved: false`` when no live attribute has the uuid);
 - ``GET /_double/requests``: the calls received (method, path, JSON body), for the tests to check
   what was asked; any other path answers an HTML page (as a web server in front of MISP would).
 """
@@ -21,6 +23,7 @@ import json
 import socket
 import sys
 import time
+import uuid
 from typing import Any
 
 import uvicorn
@@ -206,6 +209,29 @@ def app(misp: Misp) -> Starlette:
                     return JSONResponse({"message": f"{noun} deleted."})
         return _error(404, f"Invalid {kind[:-1]}", request.url.path)
 
+    async def sighting(request: Request) -> Response:
+        """MISP's ``/sightings/add/<attribute>``: a sighting appended to a live attribute, the event's
+        timestamp left as it is (MISP keeps sightings apart from the event's edits)."""
+        body = await logged(request) or {}
+        if not authorized(request):
+            return _error(403, AUTH_FAILED, request.url.path)
+        ref = request.path_params["ref"]
+        for event in misp.events.values():
+            inside = [a for o in _live(event.get("Object"), 0) for a in o.get("Attribute") or []]
+            for attribute in [*(event.get("Attribute") or []), *inside]:
+                if attribute.get("uuid") == ref and not _flag(attribute.get("deleted", False)):
+                    added = {
+                        "uuid": str(uuid.uuid4()),
+                        "attribute_uuid": ref,
+                        "date_sighting": str(body.get("timestamp") or int(time.time())),
+                        "source": str(body.get("source") or ""),
+                        "type": str(body.get("type") or "0"),
+                    }
+                    attribute.setdefault("Sighting", []).append(added)
+                    return JSONResponse({"Sighting": added})
+        missing = "No valid attributes found."
+        return _error(403, "Could not add the Sighting.", request.url.path, saved=False, errors=missing)
+
     async def me(request: Request) -> Response:
         await logged(request)
         if not authorized(request):
@@ -227,6 +253,7 @@ def app(misp: Misp) -> Starlette:
             Route("/events/edit/{ref}", edit, methods=["POST", "PUT"]),
             Route("/events/view/{ref}", view, methods=["GET"]),
             Route("/users/view/me", me, methods=["GET"]),
+            Route("/sightings/add/{ref}", sighting, methods=["POST"]),
             Route("/{kind:str}/delete/{ref}", delete, methods=["POST", "DELETE"]),
             Route("/_double/requests", requests, methods=["GET"]),
             Route("/{path:path}", other, methods=["GET", "POST", "PUT"]),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import time
@@ -227,3 +228,73 @@ def test_the_sync_loop_runs_misp_peers_and_records_their_failures(node_args, mis
     assert refused.failures >= 2 and refused.last_success_us is None
     assert "HTTP 403 Authentication failed" in refused.last_error and "check --key" in refused.last_error
     assert len(_exported(node_args, coll)) == src.links[0].objects
+
+
+def _sightings_bundle(path: Path, by: str, indicator_ids: list[str], first: int = 0) -> Path:
+    green = [TLP2_MARKING_ID[TLP.GREEN]]
+    sightings = [
+        {
+            "type": "sighting",
+            "spec_version": "2.1",
+            "id": f"sighting--{first + i:08x}-5d55-4b11-9e6f-0d6c2a4c1b01",
+            "created": "2026-03-04T05:06:07.000Z",
+            "modified": "2026-03-04T05:06:07.000Z",
+            "created_by_ref": by,
+            "sighting_of_ref": ref,
+            "count": 3,
+            "first_seen": "2026-03-01T00:00:00Z",
+            "last_seen": f"2026-03-0{i + 2}T10:00:00Z",
+            "where_sighted_refs": [by],
+            "object_marking_refs": green,
+        }
+        for i, ref in enumerate(indicator_ids)
+    ]
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--5e6f7a81-0b1c-4d2e-8f3a-4b5c6d7e8f90",
+                                "objects": sightings}))  # fmt: skip
+    return path
+
+
+def test_sightings_of_a_misp_peer_s_indicators_go_back_as_misp_sightings(
+    node_args, misp_double, tmp_path: Path
+) -> None:
+    """Sweeps here sight indicators pulled from a MISP server. A peer with a push link (what may go
+    there goes) gets each sighting as a MISP sighting of the attribute, once, wherever it is stored
+    (the pulled collection, a sweep's sightings collection), and no event of loose sightings; a
+    pull-only MISP peer gets none."""
+    event, other = load("to_delete1.json"), load("existing_event.json")
+    cert_fr = {"id": "7", "name": "CERT-FR", "uuid": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d"}
+    other["Event"]["Org"] = other["Event"]["Orgc"] = cert_fr  # both files are CIRCL's; ids are per org
+    both, pull_only = misp_double([event]), misp_double([other])
+    accord("org", "add", "cert-c", *node_args)
+    coll, coll_c = new_collection(node_args), new_collection(node_args, "MISP C")
+    swept = new_collection(node_args, "Sweep sightings")
+    accord("collection", "grant", coll_c, "--org", "cert-c", "--read", *node_args)
+    accord("collection", "grant", swept, "--org", "cert-c", "--read", *node_args)
+    _add("misp-b", both.url, coll, node_args, "--as", "cert-b", "--direction", "both")
+    _add("misp-c", pull_only.url, coll_c, node_args, "--as", "cert-c", "--direction", "pull")
+    pulled = accord("sync", "--once", *node_args).stdout
+    assert "misp-b: pulled 261, pushed 0, sightings 0," in pulled and "misp-c: pulled 265," in pulled, pulled
+    attribute_uuids = {str(a["uuid"]) for a in event["Event"]["Attribute"]}
+    indicators = [o["id"] for o in _exported(node_args, coll) if o["type"] == "indicator"]
+    elsewhere, inside = [i for i in indicators if i.partition("--")[2] in attribute_uuids][:2]
+    theirs = next(o["id"] for o in _exported(node_args, coll_c) if o["type"] == "indicator")
+    cert_a = next(line.split("\t")[1] for line in accord("org", "list", *node_args).stdout.splitlines()
+                  if line.startswith("cert-a\t"))  # fmt: skip
+    for target, refs, first in ((swept, [elsewhere, theirs], 0), (coll, [inside], 16)):
+        bundle = _sightings_bundle(tmp_path / f"sightings-{first}.json", cert_a, refs, first)
+        accord("import", str(bundle), "--collection", target, "--producer", "cert-a", *node_args)
+
+    first = accord("sync", "--once", *node_args)
+    assert "misp-b: pulled 0, pushed 0, sightings 2," in first.stdout, first.stdout
+    assert "misp-c: pulled 0, pushed 0, sightings 0," in first.stdout, first.stdout
+    assert not both.requests("/events/add")  # before: a sighting alone made an empty event
+    held = {str(a["uuid"]): a for a in both.events()[event["Event"]["uuid"]]["Attribute"]}
+    last_seen = str(calendar.timegm((2026, 3, 2, 10, 0, 0)))  # each bundle's first sighting
+    for ref in (elsewhere, inside):
+        sighted = held[ref.partition("--")[2]].get("Sighting") or []
+        assert [(s["date_sighting"], s["source"]) for s in sighted] == [(last_seen, cert_a)]
+    assert not pull_only.requests(f"/sightings/add/{theirs.partition('--')[2]}")
+
+    again = accord("sync", "--once", *node_args)
+    assert "misp-b: pulled 0, pushed 0, sightings 0," in again.stdout, again.stdout
+    assert len(both.requests(f"/sightings/add/{elsewhere.partition('--')[2]}")) == 1

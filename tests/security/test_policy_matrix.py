@@ -623,7 +623,9 @@ def test_sightings_go_home_to_the_indicator_s_producer_only(opened_node, data: s
                 home = get_peer(conn, p)
             assert home is not None
             client = FakePeer()
-            exchange.route_sightings(world.node.engine, home, client, exchange.PassResult())  # type: ignore[arg-type]
+            if home.sightings_collection:  # as sync_peer routes them
+                send = exchange.taxii_sightings(home, client)  # type: ignore[arg-type]
+                exchange.route_sightings(world.node.engine, home, send, exchange.PassResult())
             got = [world.key_of(o) for _, objs in client.posted for o in objs]
             targets = {t for t, _ in client.posted}
             want = [
