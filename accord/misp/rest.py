@@ -326,13 +326,12 @@ def _reference_links_held(held: dict[str, Any] | None, container: dict[str, Any]
     references (no stored object has them): Accord's to retract when the reference is dropped."""
     if held is None or container is None:
         return set()
-    uuids = {str(a.get("uuid")) for a in held.get("Attribute") or [] if a.get("type") == "link"}
-    made = {
-        reference_link_uuid(container["id"], str(a.get("value")))
+    return {
+        uid
         for a in held.get("Attribute") or []
         if a.get("type") == "link"
+        and (uid := str(a.get("uuid"))) == reference_link_uuid(container["id"], str(a.get("value")))
     }
-    return uuids & made
 
 
 def _stale(held: dict[str, Any], event: dict[str, Any]) -> list[tuple[str, str]]:
